@@ -1,0 +1,51 @@
+# ihub-analysis — one entry point per task.  `make demo` and `make test` are the two commands.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test test-fast lint format lab bench bench-quick browser clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv with the package and its dev tools
+
+demo: install  ## build the demo snapshot (if missing) and render every report into reports/
+	$(BIN)/ihub demo
+
+browser:  ## install Debian's chromium for the browser test (needs root or sudo)
+	scripts/install-chromium.sh
+
+test: install browser  ## run the whole test suite (needs the local PostgreSQL)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: install  ## tests without the slow and browser ones
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow and not browser"
+
+lint: install  ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install  ## apply ruff's formatting and fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lab: install  ## open JupyterLab on notebooks/ with the project's environment
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: install  ## the full benchmark ladder; rewrites docs/performance.md
+	$(BIN)/python -m benchmarks
+
+bench-quick: install  ## a seconds-long smoke run of every benchmark
+	$(BIN)/python -m benchmarks --quick
+
+clean:  ## remove generated data, reports and caches (keeps .venv)
+	rm -rf data/*.duckdb reports/*.html reports/*.ipynb reports/failed .pytest_cache .ruff_cache

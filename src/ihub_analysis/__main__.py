@@ -1,0 +1,3 @@
+from ihub_analysis.cli import entry
+
+entry()
