@@ -156,7 +156,7 @@ class DuckDBSource(Source):
             self.con = duckdb.connect(str(path), read_only=True)
         except duckdb.Error as exc:
             raise SourceError(f"cannot open {path} as DuckDB: {_first_line(str(exc))}") from None
-        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET TimeZone = 'UTC'").fetchall()
         names = {
             r[0]
             for r in self.con.execute(
@@ -173,12 +173,13 @@ class DuckDBSource(Source):
     def snapshot_meta(self) -> SnapshotMeta | None:
         if not self._has_meta:
             return None
-        row = self.con.execute(
+        rows = self.con.execute(
             f"SELECT taken_at, source, tool_version, schema_fingerprint, CAST(row_counts AS VARCHAR) "
             f"FROM {SNAPSHOT_META_TABLE} LIMIT 1"
-        ).fetchone()
-        if row is None:
+        ).fetchall()
+        if not rows:
             return None
+        row = rows[0]
         taken_at = row[0].astimezone(dt.UTC)
         return SnapshotMeta(taken_at, row[1], row[2], row[3], json.loads(row[4] or "{}"))
 

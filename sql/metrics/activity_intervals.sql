@@ -1,0 +1,36 @@
+-- activity_intervals: the half-open intervals [lo, hi) whose interaction events we
+-- count, one id each:
+--   window  - a scored widget's friction window [T - W, T)
+--   before  - [deployed_at - 14 d, deployed_at) of a linked deployment (regression rule b)
+--   after   - [deployed_at, min(deployed_at + 14 d, T))
+SELECT
+    row_number() OVER () AS interval_id,
+    i.*
+FROM (
+    SELECT
+        point_id,
+        widget_id,
+        CAST(NULL AS UUID) AS deployment_id,
+        'window' AS kind,
+        window_start AS lo,
+        as_of AS hi
+    FROM point_widgets
+    UNION ALL
+    SELECT
+        point_id,
+        widget_id,
+        deployment_id,
+        'before' AS kind,
+        deployed_at - INTERVAL '1 day' * :regression_window_days AS lo,
+        deployed_at AS hi
+    FROM regression_links
+    UNION ALL
+    SELECT
+        point_id,
+        widget_id,
+        deployment_id,
+        'after' AS kind,
+        deployed_at AS lo,
+        LEAST(deployed_at + INTERVAL '1 day' * :regression_window_days, as_of) AS hi
+    FROM regression_links
+) AS i
