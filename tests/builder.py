@@ -95,11 +95,15 @@ class World:
 
     def spread(self, widget: uuid.UUID, n: int, lo: dt.datetime, hi: dt.datetime, event_type: str = "click") -> None:
         """``n`` events evenly inside [lo, hi)."""
+        if n == 0:
+            return
         step = (hi - lo) / n
         self.events(widget, [lo + step * i for i in range(n)], event_type)
 
     def annotation(self, widget: uuid.UUID, created_at: dt.datetime, **kw: Any) -> uuid.UUID:
         kw.setdefault("body", "hard to use")
+        kw.setdefault("category", "friction")
+        kw.setdefault("severity", "medium")
         return self.add("annotations", widget_id=widget, created_at=created_at, **kw)
 
     def thread(self, widget: uuid.UUID, created_at: dt.datetime | None = None) -> uuid.UUID:
@@ -156,7 +160,12 @@ class World:
 
     # ----------------------------------------------------------------- writers
     def _tables(self, phase: int) -> list[str]:
-        return [t.name for t in inter_hub_schema().tables_up_to_phase(phase)]
+        """Tables in an order that satisfies foreign keys (threads before annotations)."""
+        names = [t.name for t in inter_hub_schema().tables_up_to_phase(phase)]
+        if "annotation_threads" in names:
+            names.remove("annotation_threads")
+            names.insert(names.index("annotations"), "annotation_threads")
+        return names
 
     def to_duckdb(self, path: Path, taken_at: dt.datetime = T, phase: int = 7) -> str:
         """Write a snapshot-like DuckDB file whose ``taken_at`` is the default as_of."""

@@ -1,5 +1,7 @@
 -- change_widgets: before/after friction of every widget behind each evaluated
--- deployment: its own widgets ('changed') and its control group ('control').
+-- deployment that enter its figures: its own widgets ('changed') and its control
+-- group ('control'), each with both scores (a widget created after the deployment has
+-- no before score and counts in neither).
 SELECT
     CAST(s.deployment_id AS TEXT) AS deployment_id,
     CAST(s.widget_id AS TEXT) AS widget_id,
@@ -15,3 +17,5 @@ JOIN widgets AS w
 JOIN hubs AS h
     ON h.id = w.hub_id
 WHERE s.role IS NOT NULL
+    AND s.before_score IS NOT NULL
+    AND s.after_score IS NOT NULL
