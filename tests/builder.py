@@ -172,12 +172,12 @@ class World:
         schema = inter_hub_schema()
         con = duckdb.connect(str(path))
         try:
-            create_tables(con, schema.tables_up_to_phase(phase))
+            create_tables(con, [t.as_of_phase(phase) for t in schema.tables_up_to_phase(phase)])
             for name in self._tables(phase):
                 rows = self.rows.get(name, [])
                 if not rows:
                     continue
-                cols = schema[name].column_names
+                cols = schema[name].as_of_phase(phase).column_names
                 con.executemany(
                     f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
                     [[_duck_value(r[c]) for c in cols] for r in rows],
@@ -196,7 +196,7 @@ class World:
                 rows = self.rows.get(name, [])
                 if not rows:
                     continue
-                cols = schema[name].column_names
+                cols = schema[name].as_of_phase(phase).column_names
                 with con.cursor() as cur:
                     cur.executemany(
                         f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('%s' for _ in cols)})",

@@ -73,6 +73,10 @@ class Table:
                 return c
         raise KeyError(f"{self.name}.{name}")
 
+    def as_of_phase(self, phase: int) -> Table:
+        """The table as an older deployment at ``phase`` has it (later columns absent)."""
+        return Table(self.name, self.phase, tuple(c for c in self.columns if c.phase <= phase))
+
     def duckdb_ddl(self, table_name: str | None = None) -> str:
         """``CREATE TABLE`` for DuckDB: same columns and types, NOT NULL kept.
 
@@ -202,7 +206,8 @@ def parse_schema(directory: Path) -> Schema:
             tables[name] = Table(name, phase, columns)
         for table, column, rest in _ADD_COLUMN.findall(sql):
             t = tables[table]
-            tables[table] = Table(t.name, t.phase, (*t.columns, _parse_column(f"{column} {rest}", phase)))
+            added = _parse_column(f"{column} {rest}", phase)
+            tables[table] = Table(t.name, t.phase, (*t.columns, added))
     return Schema(tuple(tables.values()), files)
 
 
