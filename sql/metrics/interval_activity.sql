@@ -1,43 +1,57 @@
 -- interval_activity: interaction events and error events of each interval's widget
 -- in [lo, hi), counted exactly but cheaply. Events are scanned once into per-widget
--- UTC-day totals; an interval adds up its whole days from those totals and counts
--- raw events only on its (at most two) partial edge days. Many overlapping windows
--- (health trend, change evaluation) then cost little more than one.
+-- UTC-day totals (day number = floor(epoch / 86400); date_part is a double on both
+-- engines and much cheaper than a time-zone-aware date_trunc or a numeric EXTRACT);
+-- an interval adds up the days it covers whole from those
+-- totals and counts raw events only on its (at most two) partial edge days. Many
+-- overlapping windows (health trend, change evaluation) then cost little more than one.
 WITH span AS (
     SELECT min(lo) AS lo, max(hi) AS hi
     FROM activity_intervals
 ),
-scoped_events AS (
+bounds AS (
+    SELECT
+        interval_id,
+        widget_id,
+        lo,
+        hi,
+        CAST(floor(date_part('epoch', lo) / 86400) AS INTEGER) AS lo_day,
+        CAST(ceil(date_part('epoch', lo) / 86400) AS INTEGER) AS first_whole_day,
+        CAST(floor(date_part('epoch', hi) / 86400) AS INTEGER) AS hi_day
+    FROM activity_intervals
+),
+-- scanned twice (daily totals, edge days) rather than stored: a scan is cheaper
+event_days AS NOT MATERIALIZED (
     SELECT
         e.widget_id,
         e.occurred_at,
-        date_trunc('day', e.occurred_at) AS day,
+        CAST(floor(date_part('epoch', e.occurred_at) / 86400) AS INTEGER) AS day,
         CASE WHEN e.event_type IN (SELECT event_type FROM error_event_types) THEN 1 ELSE 0 END AS is_error
     FROM interaction_events AS e
     WHERE e.occurred_at >= (SELECT lo FROM span)
         AND e.occurred_at < (SELECT hi FROM span)
-        AND e.widget_id IN (SELECT widget_id FROM activity_intervals)
 ),
 daily AS (
     SELECT widget_id, day, count(*) AS events, sum(is_error) AS errors
-    FROM scoped_events
+    FROM event_days
     GROUP BY widget_id, day
 ),
 overlapping_days AS (
+    -- a day [d, d + 1) lies whole inside [lo, hi) when first_whole_day <= d < hi_day
     SELECT
-        i.interval_id,
-        i.widget_id,
-        i.lo,
-        i.hi,
+        b.interval_id,
+        b.widget_id,
+        b.lo,
+        b.hi,
         d.day,
         d.events,
         d.errors,
-        d.day >= i.lo AND d.day + INTERVAL '1 day' <= i.hi AS whole_day
-    FROM activity_intervals AS i
+        d.day >= b.first_whole_day AND d.day < b.hi_day AS whole_day
+    FROM bounds AS b
     JOIN daily AS d
-        ON d.widget_id = i.widget_id
-        AND d.day + INTERVAL '1 day' > i.lo
-        AND d.day < i.hi
+        ON d.widget_id = b.widget_id
+        AND d.day >= b.lo_day
+        AND d.day <= b.hi_day
 ),
 whole_days AS (
     SELECT interval_id, sum(events) AS events, sum(errors) AS errors
@@ -46,9 +60,10 @@ whole_days AS (
     GROUP BY interval_id
 ),
 edge_days AS (
+    -- raw events, but only on the days an interval covers partially
     SELECT o.interval_id, count(*) AS events, sum(e.is_error) AS errors
     FROM overlapping_days AS o
-    JOIN scoped_events AS e
+    JOIN event_days AS e
         ON e.widget_id = o.widget_id
         AND e.day = o.day
         AND e.occurred_at >= o.lo

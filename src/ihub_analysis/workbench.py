@@ -133,6 +133,7 @@ class Workbench:
             scalars=scalar_settings(settings, as_of),
             tables=self.source.tables,
             overrides=overrides,
+            materialize=self.source.kind == "postgres",
         )
 
     def _run(

@@ -135,6 +135,7 @@ def compose(
     scalars: Mapping[str, SqlValue],
     tables: frozenset[str],
     overrides: Mapping[str, str] | None = None,
+    materialize: bool = False,
 ) -> str:
     """One statement computing model ``target``.
 
@@ -154,7 +155,8 @@ def compose(
         if table.name not in tables:
             relations[table.name] = table.empty_relation_sql()
     ordered = _order(target, relations)
-    body = ",\n".join(f"{name} AS (\n{relations[name]}\n)" for name in ordered)
+    hint = "MATERIALIZED " if materialize else ""
+    body = ",\n".join(f"{name} AS {hint}(\n{relations[name]}\n)" for name in ordered)
     sql = f"WITH\n{body}\nSELECT * FROM {target}"
     return _bind(sql, scalars)
 
