@@ -25,10 +25,10 @@ browser:  ## install Debian's chromium for the browser test (needs root or sudo)
 	scripts/install-chromium.sh
 
 test: install browser  ## run the whole test suite (needs the local PostgreSQL)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2
 
 test-fast: install  ## tests without the slow and browser ones
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow and not browser"
+	$(BIN)/python -m pytest -n 2 -m "not slow and not browser"
 
 lint: install  ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -48,8 +48,8 @@ def _filler(pg_type: str, t0: dt.datetime) -> Any:
 class World:
     """Rows of an Inter-Hub database under construction."""
 
-    def __init__(self, start: dt.datetime = T - days(400)) -> None:
-        self.start = start
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.start = start or T - days(400)
         self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._n = 0
 
@@ -79,21 +79,39 @@ class World:
     # ----------------------------------------------------------------- helpers
     def user(self, name: str = "Reviewer") -> uuid.UUID:
         n = len(self.rows["users"])
-        return self.add("users", email=f"user{n}@example.org", name=name, password_hash="secret-hash")
+        return self.add(
+            "users", email=f"user{n}@example.org", name=name, password_hash="secret-hash"
+        )
 
     def hub(self, slug: str, created_at: dt.datetime | None = None) -> uuid.UUID:
-        return self.add("hubs", slug=slug, name=slug.title(), domain=slug, created_at=created_at or self.start)
+        return self.add(
+            "hubs", slug=slug, name=slug.title(), domain=slug, created_at=created_at or self.start
+        )
 
     def widget(
-        self, hub: uuid.UUID, name: str, widget_type: str = "form", created_at: dt.datetime | None = None
+        self,
+        hub: uuid.UUID,
+        name: str,
+        widget_type: str = "form",
+        created_at: dt.datetime | None = None,
     ) -> uuid.UUID:
-        return self.add("widgets", hub_id=hub, name=name, widget_type=widget_type, created_at=created_at or self.start)
+        return self.add(
+            "widgets",
+            hub_id=hub,
+            name=name,
+            widget_type=widget_type,
+            created_at=created_at or self.start,
+        )
 
-    def events(self, widget: uuid.UUID, times: list[dt.datetime], event_type: str = "click") -> None:
+    def events(
+        self, widget: uuid.UUID, times: list[dt.datetime], event_type: str = "click"
+    ) -> None:
         for at in times:
             self.add("interaction_events", widget_id=widget, event_type=event_type, occurred_at=at)
 
-    def spread(self, widget: uuid.UUID, n: int, lo: dt.datetime, hi: dt.datetime, event_type: str = "click") -> None:
+    def spread(
+        self, widget: uuid.UUID, n: int, lo: dt.datetime, hi: dt.datetime, event_type: str = "click"
+    ) -> None:
         """``n`` events evenly inside [lo, hi)."""
         if n == 0:
             return
@@ -107,56 +125,113 @@ class World:
         return self.add("annotations", widget_id=widget, created_at=created_at, **kw)
 
     def thread(self, widget: uuid.UUID, created_at: dt.datetime | None = None) -> uuid.UUID:
-        return self.add("annotation_threads", widget_id=widget, title="thread", created_at=created_at or self.start)
+        return self.add(
+            "annotation_threads",
+            widget_id=widget,
+            title="thread",
+            created_at=created_at or self.start,
+        )
 
-    def candidate(self, widget: uuid.UUID, created_at: dt.datetime, status: str = "open", **kw: Any) -> uuid.UUID:
+    def candidate(
+        self, widget: uuid.UUID, created_at: dt.datetime, status: str = "open", **kw: Any
+    ) -> uuid.UUID:
         kw.setdefault("title", "candidate")
         kw.setdefault("description", "d")
-        return self.add("requirement_candidates", source_widget_id=widget, created_at=created_at, status=status, **kw)
-
-    def triage(self, candidate: uuid.UUID, status: str, changed_at: dt.datetime, **kw: Any) -> uuid.UUID:
-        return self.add("triage_states", candidate_id=candidate, status=status, changed_at=changed_at, **kw)
-
-    def reviewer(self, candidate: uuid.UUID, user: uuid.UUID, assigned_at: dt.datetime) -> uuid.UUID:
-        return self.add("reviewer_assignments", candidate_id=candidate, user_id=user, assigned_at=assigned_at)
-
-    def requirement(self, candidate: uuid.UUID, created_at: dt.datetime, status: str = "active") -> uuid.UUID:
         return self.add(
-            "requirements", title="req", description="d", source_candidate_id=candidate,
-            status=status, created_at=created_at,
+            "requirement_candidates",
+            source_widget_id=widget,
+            created_at=created_at,
+            status=status,
+            **kw,
+        )
+
+    def triage(
+        self, candidate: uuid.UUID, status: str, changed_at: dt.datetime, **kw: Any
+    ) -> uuid.UUID:
+        return self.add(
+            "triage_states", candidate_id=candidate, status=status, changed_at=changed_at, **kw
+        )
+
+    def reviewer(
+        self, candidate: uuid.UUID, user: uuid.UUID, assigned_at: dt.datetime
+    ) -> uuid.UUID:
+        return self.add(
+            "reviewer_assignments", candidate_id=candidate, user_id=user, assigned_at=assigned_at
+        )
+
+    def requirement(
+        self, candidate: uuid.UUID, created_at: dt.datetime, status: str = "active"
+    ) -> uuid.UUID:
+        return self.add(
+            "requirements",
+            title="req",
+            description="d",
+            source_candidate_id=candidate,
+            status=status,
+            created_at=created_at,
         )
 
     def decision(
-        self, decided_at: dt.datetime, *, requirement: uuid.UUID | None = None,
-        candidate: uuid.UUID | None = None, outcome: str = "approved", title: str = "decision",
+        self,
+        decided_at: dt.datetime,
+        *,
+        requirement: uuid.UUID | None = None,
+        candidate: uuid.UUID | None = None,
+        outcome: str = "approved",
+        title: str = "decision",
     ) -> uuid.UUID:
         return self.add(
-            "decision_records", title=title, rationale="r", outcome=outcome, requirement_id=requirement,
-            candidate_id=candidate, decided_at=decided_at, created_at=decided_at,
+            "decision_records",
+            title=title,
+            rationale="r",
+            outcome=outcome,
+            requirement_id=requirement,
+            candidate_id=candidate,
+            decided_at=decided_at,
+            created_at=decided_at,
         )
 
-    def deployment(self, decision: uuid.UUID, deployed_at: dt.datetime, version_ref: str = "app@1") -> uuid.UUID:
+    def deployment(
+        self, decision: uuid.UUID, deployed_at: dt.datetime, version_ref: str = "app@1"
+    ) -> uuid.UUID:
         return self.add(
-            "deployment_records", decision_id=decision, version_ref=version_ref,
-            deployed_at=deployed_at, created_at=deployed_at,
+            "deployment_records",
+            decision_id=decision,
+            version_ref=version_ref,
+            deployed_at=deployed_at,
+            created_at=deployed_at,
         )
 
     def signal(
-        self, widget: uuid.UUID, deployment: uuid.UUID, observed_at: dt.datetime,
-        signal_type: str = "error_rate", value: float | None = 1.0,
+        self,
+        widget: uuid.UUID,
+        deployment: uuid.UUID,
+        observed_at: dt.datetime,
+        signal_type: str = "error_rate",
+        value: float | None = 1.0,
     ) -> uuid.UUID:
         return self.add(
-            "outcome_signals", widget_id=widget, deployment_id=deployment, signal_type=signal_type,
-            value=value, observed_at=observed_at,
+            "outcome_signals",
+            widget_id=widget,
+            deployment_id=deployment,
+            signal_type=signal_type,
+            value=value,
+            observed_at=observed_at,
         )
 
     def evaluation(self, deployment: uuid.UUID, score: int, evaluated_at: dt.datetime) -> uuid.UUID:
         return self.add(
-            "change_evaluations", deployment_id=deployment, score=score, rationale="r", evaluated_at=evaluated_at
+            "change_evaluations",
+            deployment_id=deployment,
+            score=score,
+            rationale="r",
+            evaluated_at=evaluated_at,
         )
 
     def health_snapshot(self, hub: uuid.UUID, score: int, computed_at: dt.datetime) -> uuid.UUID:
-        return self.add("hub_health_snapshots", hub_id=hub, health_score=score, computed_at=computed_at)
+        return self.add(
+            "hub_health_snapshots", hub_id=hub, health_score=score, computed_at=computed_at
+        )
 
     # ----------------------------------------------------------------- writers
     def _tables(self, phase: int) -> list[str]:
@@ -178,17 +253,20 @@ class World:
                 if not rows:
                     continue
                 cols = schema[name].as_of_phase(phase).column_names
+                placeholders = ", ".join("?" for _ in cols)
                 con.executemany(
-                    f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                    f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({placeholders})",
                     [[_duck_value(r[c]) for c in cols] for r in rows],
                 )
-            write_meta(con, SnapshotMeta(taken_at, "test world", __version__, schema.fingerprint(), {}))
+            write_meta(
+                con, SnapshotMeta(taken_at, "test world", __version__, schema.fingerprint(), {})
+            )
         finally:
             con.close()
         return str(path)
 
     def to_postgres(self, url: str, phase: int = 7) -> str:
-        """Create the schema (phases 1..phase) in the empty database at ``url`` and load the rows."""
+        """Create the schema (phases 1..phase) in the empty database ``url``, load the rows."""
         init_database(url, up_to_phase=phase)
         schema = inter_hub_schema()
         with psycopg.connect(url) as con:
@@ -198,9 +276,13 @@ class World:
                     continue
                 cols = schema[name].as_of_phase(phase).column_names
                 with con.cursor() as cur:
+                    placeholders = ", ".join("%s" for _ in cols)
                     cur.executemany(
-                        f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('%s' for _ in cols)})",
-                        [[_pg_value(r[c], schema[name].column(c).pg_type) for c in cols] for r in rows],
+                        f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({placeholders})",
+                        [
+                            [_pg_value(r[c], schema[name].column(c).pg_type) for c in cols]
+                            for r in rows
+                        ],
                     )
         return url
 

@@ -14,6 +14,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from builder import World
+
+from ihub_analysis.workbench import Workbench
+
+OpenWorld = Callable[..., Workbench]
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -58,6 +63,33 @@ def make_pg_db(pg_admin: str) -> Iterator[Callable[[], str]]:
 def empty_pg_db(make_pg_db: Callable[[], str]) -> str:
     """URL of an empty throwaway database."""
     return make_pg_db()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def open_world(
+    request: pytest.FixtureRequest, tmp_path: Path, make_pg_db: Callable[[], str]
+) -> Iterator[OpenWorld]:
+    """``open_world(world, phase=7)`` → a workbench over a hand-built world, on each engine.
+
+    Every hand-computed metric test runs on DuckDB *and* on Postgres: the expected
+    values are the spec's, so passing on both is also a parity check of the SQL.
+    """
+    import ihub_analysis
+
+    opened: list[Workbench] = []
+
+    def open_(world: World, phase: int = 7) -> Workbench:
+        if request.param == "duckdb":
+            source = world.to_duckdb(tmp_path / f"world{len(opened)}.duckdb", phase=phase)
+        else:
+            source = world.to_postgres(make_pg_db(), phase=phase)
+        wb = ihub_analysis.connect(source)
+        opened.append(wb)
+        return wb
+
+    yield open_
+    for wb in opened:
+        wb.close()
 
 
 @pytest.fixture()

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 from builder import T, World, days
-from metric_fixtures import OpenWorld, open_world  # noqa: F401 — the fixture
+from conftest import OpenWorld
 
 US = dt.timedelta(microseconds=1)
 
 
-def by_title(frame):  # noqa: ANN001, ANN201
+def by_title(frame):
     return {r["title"]: r for r in frame.to_dicts()}
 
 
@@ -34,7 +34,15 @@ def test_candidate_stage_status_at_t_and_severity(open_world: OpenWorld) -> None
     w.triage(reopened, "accepted", T - days(150))
     w.triage(reopened, "open", T - days(50))  # reopened: open again, since T-50
     b = by_title(open_world(w).bottlenecks(as_of=T))
-    assert set(b) == {"fresh", "medium", "high", "critical", "just under", "triaged after T", "reopened"}
+    assert set(b) == {
+        "fresh",
+        "medium",
+        "high",
+        "critical",
+        "just under",
+        "triaged after T",
+        "reopened",
+    }
     assert b["fresh"]["severity"] == "low"
     assert b["fresh"]["age_days"] == pytest.approx(31)
     assert b["fresh"]["stalled_since"] == T - days(31)
@@ -92,7 +100,9 @@ def test_requirement_decision_and_observation_stages(open_world: OpenWorld) -> N
     w.deployment(shipped, T - days(15), "pay@2")  # 15 d without evaluation
     dep_eval_at_t = w.deployment(shipped, T - days(20), "pay@3")
     w.evaluation(dep_eval_at_t, 4, T)
-    w.decision(T - days(40), candidate=w.candidate(find, T - days(300)), title="direct on candidate")
+    w.decision(
+        T - days(40), candidate=w.candidate(find, T - days(300)), title="direct on candidate"
+    )
     w.decision(T - days(40), title="orphan")
     b = open_world(w).bottlenecks(as_of=T)
     stages = {(r["stage"], r["title"]): r for r in b.filter(b["stage"] != "candidate").to_dicts()}
@@ -126,7 +136,10 @@ def test_thresholds_and_vocabulary_are_settings(open_world: OpenWorld) -> None:
     w.triage(parked, "parked", T - days(80))
     wb = open_world(w)
     assert set(by_title(wb.bottlenecks(as_of=T))) == {"parked"}
-    assert set(by_title(wb.bottlenecks(as_of=T, candidate_threshold_days=10))) == {"parked", "twenty days"}
+    assert set(by_title(wb.bottlenecks(as_of=T, candidate_threshold_days=10))) == {
+        "parked",
+        "twenty days",
+    }
     closed_too = ("accepted", "rejected", "duplicate", "promoted", "withdrawn", "parked")
     assert set(by_title(wb.bottlenecks(as_of=T, closed_candidate_statuses=closed_too))) == set()
 

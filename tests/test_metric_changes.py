@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from builder import T, World, days
-from metric_fixtures import OpenWorld, open_world  # noqa: F401 — the fixture
+from conftest import OpenWorld
 
 
 def changes_world() -> World:
@@ -20,7 +20,7 @@ def changes_world() -> World:
         w.annotation(q, T - days(20), severity="critical")
     w.annotation(r, T - days(20), severity="critical")  # R: 0 -> 16
 
-    def decision(created_days: int, widget=p):  # noqa: ANN001, ANN202
+    def decision(created_days: int, widget=p):
         cand = w.candidate(widget, T - days(created_days), status="promoted")
         return w.decision(T - days(created_days - 1), candidate=cand)
 
@@ -52,7 +52,13 @@ def test_per_deployment_rows(open_world: OpenWorld) -> None:
     c = open_world(changes_world()).changes(as_of=T)
     rows = {r["version_ref"]: r for r in c.to_dicts()}
     assert set(rows) == {"pay@1", "pay@2", "pay@3", "pay@4", "orphan@1"}
-    assert c["version_ref"].to_list() == ["pay@4", "pay@3", "pay@2", "pay@1", "orphan@1"]  # newest first
+    assert c["version_ref"].to_list() == [
+        "pay@4",
+        "pay@3",
+        "pay@2",
+        "pay@1",
+        "orphan@1",
+    ]  # newest first
     d1 = rows["pay@2"]
     assert (d1["widgets"], d1["delta"], d1["verdict"]) == (1, -30.0, "improved")
     assert (d1["before_mean"], d1["after_mean"], d1["control_widgets"]) == (30.0, 0.0, 1)
@@ -60,11 +66,19 @@ def test_per_deployment_rows(open_world: OpenWorld) -> None:
     assert (d1["score"], d1["hub_slug"], d1["decision_title"]) == (4, "billing", "Fix the pay form")
     assert d1["lead_time_days"] == pytest.approx(90.0)
     d2 = rows["pay@3"]
-    assert (d2["delta"], d2["verdict"], d2["did"], d2["control_widgets"]) == (16.0, "regressed", -16.0, 1)
+    assert (d2["delta"], d2["verdict"], d2["did"], d2["control_widgets"]) == (
+        16.0,
+        "regressed",
+        -16.0,
+        1,
+    )
     assert d2["lead_time_days"] == pytest.approx(35.0)
     d3 = rows["pay@4"]
     assert (d3["widgets"], d3["verdict"], d3["delta"], d3["did"]) == (1, "observing", None, None)
-    assert (rows["orphan@1"]["verdict"], rows["orphan@1"]["hub_slug"]) == ("no_widgets", "unassigned")
+    assert (rows["orphan@1"]["verdict"], rows["orphan@1"]["hub_slug"]) == (
+        "no_widgets",
+        "unassigned",
+    )
     assert rows["orphan@1"]["lead_time_days"] is None
     assert (rows["pay@1"]["widgets"], rows["pay@1"]["verdict"]) == (0, "no_widgets")
 
@@ -75,7 +89,11 @@ def test_control_group_and_widget_detail(open_world: OpenWorld) -> None:
     changes = open_world(changes_world()).changes(as_of=T)
     ids = dict(zip(changes["version_ref"], changes["deployment_id"], strict=True))
     for r in detail.to_dicts():
-        by_dep.setdefault(r["deployment_id"], {})[r["widget_name"]] = (r["role"], r["before"], r["after"])
+        by_dep.setdefault(r["deployment_id"], {})[r["widget_name"]] = (
+            r["role"],
+            r["before"],
+            r["after"],
+        )
     # dep1: R is linked to dep2 (5 days away) and S did not exist yet: neither is a control
     assert by_dep[ids["pay@2"]] == {"P": ("changed", 30, 0), "Q": ("control", 0, 32)}
     assert by_dep[ids["pay@3"]] == {"R": ("changed", 0, 16), "Q": ("control", 0, 32)}
@@ -106,7 +124,15 @@ def test_signals(open_world: OpenWorld) -> None:
 
 
 def test_nothing_after_t_is_read(open_world: OpenWorld) -> None:
-    rows = {r["version_ref"]: r for r in open_world(changes_world()).changes(as_of=T - days(21)).to_dicts()}
+    rows = {
+        r["version_ref"]: r
+        for r in open_world(changes_world()).changes(as_of=T - days(21)).to_dicts()
+    }
     d1 = rows["pay@2"]  # deployed T-30: at T-21 still observing, evaluated only at T-20
-    assert (d1["verdict"], d1["score"], d1["delta"], d1["evaluated_at"]) == ("observing", None, None, None)
+    assert (d1["verdict"], d1["score"], d1["delta"], d1["evaluated_at"]) == (
+        "observing",
+        None,
+        None,
+        None,
+    )
     assert "pay@4" not in rows  # deployed after T-21

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 from builder import T, World, days
-from metric_fixtures import OpenWorld, open_world  # noqa: F401 — the fixture
+from conftest import OpenWorld
 
 US = dt.timedelta(microseconds=1)
 
 
-def row(frame, name):  # noqa: ANN001, ANN201 — tiny test helper
+def row(frame, name):
     rows = frame.filter(frame["widget_name"] == name).to_dicts()
     assert len(rows) == 1, f"expected one row for {name}, got {len(rows)}"
     return rows[0]
@@ -83,7 +83,9 @@ def test_annotation_points_cap_at_40(open_world: OpenWorld) -> None:
     assert (r["annotation_points"], r["score"], r["band"]) == (40, 40, "yellow")
 
 
-def test_stale_candidates_strictly_older_than_threshold_and_open_at_t(open_world: OpenWorld) -> None:
+def test_stale_candidates_strictly_older_than_threshold_and_open_at_t(
+    open_world: OpenWorld,
+) -> None:
     w = World()
     wid = w.widget(w.hub("billing"), "Pay")
     w.candidate(wid, T - days(30))  # exactly 30 d: not stale (needs > 30 d)
@@ -100,7 +102,7 @@ def test_stale_candidates_strictly_older_than_threshold_and_open_at_t(open_world
     assert r["score"] == 10
 
 
-def _linked_deployment(w: World, widget, deployed_at, **signal):  # noqa: ANN001, ANN202
+def _linked_deployment(w: World, widget, deployed_at, **signal):
     cand = w.candidate(widget, deployed_at - days(100), status="promoted")
     dec = w.decision(deployed_at - days(1), candidate=cand)
     dep = w.deployment(dec, deployed_at)
@@ -111,7 +113,9 @@ def _linked_deployment(w: World, widget, deployed_at, **signal):  # noqa: ANN001
 def test_regression_rule_a_low_evaluation_score(open_world: OpenWorld) -> None:
     w = World()
     hub = w.hub("billing")
-    flagged, at_t, high, outside = (w.widget(hub, n) for n in ("Flagged", "Eval at T", "Score 3", "Old"))
+    flagged, at_t, high, outside = (
+        w.widget(hub, n) for n in ("Flagged", "Eval at T", "Score 3", "Old")
+    )
     w.evaluation(_linked_deployment(w, flagged, T - days(10)), 2, T - days(2))
     w.evaluation(_linked_deployment(w, at_t, T - days(10)), 1, T)
     w.evaluation(_linked_deployment(w, high, T - days(10)), 3, T - days(2))
@@ -211,7 +215,9 @@ def test_window_days_override(open_world: OpenWorld) -> None:
     assert row(wb.friction(as_of=T, window_days=7), "Pay")["interaction_count"] == 1
 
 
-def test_friction_history_points_are_weekly_and_each_as_of_its_own_date(open_world: OpenWorld) -> None:
+def test_friction_history_points_are_weekly_and_each_as_of_its_own_date(
+    open_world: OpenWorld,
+) -> None:
     w = World()
     wid = w.widget(w.hub("billing"), "Pay")
     w.events(wid, [T - days(8)])

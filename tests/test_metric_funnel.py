@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from builder import T, World, days
-from metric_fixtures import OpenWorld, open_world  # noqa: F401 — the fixture
+from conftest import OpenWorld
 
 
 def funnel_world() -> World:
@@ -53,8 +53,16 @@ def funnel_world() -> World:
 def test_funnel_all_rows(open_world: OpenWorld) -> None:
     f = open_world(funnel_world()).funnel(as_of=T)
     rows = {r["step"]: r for r in f.filter(f["hub_slug"] == "all").to_dicts()}
-    assert [rows[s]["reached"] for s in ("created", "triaged", "accepted", "decided", "deployed", "evaluated")] == [
-        6, 4, 3, 3, 1, 1,
+    assert [
+        rows[s]["reached"]
+        for s in ("created", "triaged", "accepted", "decided", "deployed", "evaluated")
+    ] == [
+        6,
+        4,
+        3,
+        3,
+        1,
+        1,
     ]
     assert rows["created"]["conversion"] == 1.0
     assert rows["triaged"]["conversion"] == pytest.approx(4 / 6)
@@ -68,14 +76,27 @@ def test_funnel_all_rows(open_world: OpenWorld) -> None:
     assert rows["decided"]["p90_days"] == pytest.approx(9.5)
     assert rows["evaluated"]["p50_days"] == pytest.approx(10.0)
     assert rows["created"]["p50_days"] is None
-    assert [rows[s]["wip"] for s in ("created", "triaged", "accepted", "decided", "deployed", "evaluated")] == [
-        None, 2, 0, 0, 2, 0,
+    assert [
+        rows[s]["wip"]
+        for s in ("created", "triaged", "accepted", "decided", "deployed", "evaluated")
+    ] == [
+        None,
+        2,
+        0,
+        0,
+        2,
+        0,
     ]
 
 
 def test_funnel_hub_rows_including_empty_hubs(open_world: OpenWorld) -> None:
     f = open_world(funnel_world()).funnel(as_of=T)
-    assert f["hub_slug"].unique(maintain_order=True).to_list() == ["all", "billing", "search", "support"]
+    assert f["hub_slug"].unique(maintain_order=True).to_list() == [
+        "all",
+        "billing",
+        "search",
+        "support",
+    ]
     billing = {r["step"]: r for r in f.filter(f["hub_slug"] == "billing").to_dicts()}
     assert [billing[s]["reached"] for s in ("created", "triaged", "accepted")] == [5, 4, 3]
     assert billing["triaged"]["wip"] == 1
@@ -97,7 +118,10 @@ def test_funnel_counts_never_grow_down_the_funnel(open_world: OpenWorld) -> None
 
 def test_funnel_annotation_figures(open_world: OpenWorld) -> None:
     fa = open_world(funnel_world()).funnel_annotations(as_of=T)
-    got = {r["hub_slug"]: (r["friction_annotations"], r["cited_annotations"], r["cited_share"]) for r in fa.to_dicts()}
+    got = {
+        r["hub_slug"]: (r["friction_annotations"], r["cited_annotations"], r["cited_share"])
+        for r in fa.to_dicts()
+    }
     assert got["all"] == (4, 2, 0.5)
     assert got["billing"][:2] == (3, 2)
     assert got["billing"][2] == pytest.approx(2 / 3)

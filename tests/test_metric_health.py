@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from builder import T, World, days
-from metric_fixtures import OpenWorld, open_world  # noqa: F401 — the fixture
+from conftest import OpenWorld
 
 
 def health_world() -> World:
@@ -64,7 +64,9 @@ def test_at_risk_band(open_world: OpenWorld) -> None:
     for _ in range(5):
         c = w.candidate(wid, T - days(200), status="accepted")
         w.triage(c, "accepted", T - days(199))
-        w.decision(T - days(50), candidate=c)  # 5 stale decisions: min(20, 25) = 20, bottlenecks too
+        w.decision(
+            T - days(50), candidate=c
+        )  # 5 stale decisions: min(20, 25) = 20, bottlenecks too
     h = open_world(w).health(as_of=T).to_dicts()[0]
     assert h["health_score"] == 100 - 12 - 0 - 20 - 15 - 0
     assert h["band"] == "at_risk"
@@ -72,7 +74,9 @@ def test_at_risk_band(open_world: OpenWorld) -> None:
 
 def test_trend_points_each_as_of_their_own_date(open_world: OpenWorld) -> None:
     trend = open_world(health_world()).health_trend(as_of=T, weeks=5)
-    billing = {r["weeks_before"]: r for r in trend.filter(trend["hub_slug"] == "billing").to_dicts()}
+    billing = {
+        r["weeks_before"]: r for r in trend.filter(trend["hub_slug"] == "billing").to_dicts()
+    }
     assert sorted(billing) == [0, 1, 2, 3, 4]
     assert billing[0]["as_of"] == T and billing[2]["as_of"] == T - days(14)
     assert billing[0]["health_score"] == 68
@@ -85,9 +89,17 @@ def test_trend_points_each_as_of_their_own_date(open_world: OpenWorld) -> None:
 
 
 def test_trend_arrows_compare_with_four_weeks_before(open_world: OpenWorld) -> None:
-    arrows = {r["hub_slug"]: r for r in open_world(health_world()).health_arrows(as_of=T).to_dicts()}
-    assert (arrows["billing"]["previous_score"], arrows["billing"]["change"], arrows["billing"]["arrow"]) == (
-        98, -30, "↓",
+    arrows = {
+        r["hub_slug"]: r for r in open_world(health_world()).health_arrows(as_of=T).to_dicts()
+    }
+    assert (
+        arrows["billing"]["previous_score"],
+        arrows["billing"]["change"],
+        arrows["billing"]["arrow"],
+    ) == (
+        98,
+        -30,
+        "↓",
     )
     assert arrows["search"]["arrow"] == "→"
 

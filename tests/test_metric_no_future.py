@@ -26,9 +26,19 @@ CATEGORIES = ["friction", "confusion", "bug", "praise"]
 SEVERITIES = ["low", "medium", "high", "critical", "odd"]
 TRIAGE = ["in_review", "accepted", "rejected", "duplicate", "open", "promoted"]
 METHODS = [
-    "friction", "friction_history", "bottlenecks", "funnel", "funnel_annotations", "health",
-    "health_trend", "recorded_health", "propagation", "changes", "changes_summary",
-    "change_widgets", "change_signals",
+    "friction",
+    "friction_history",
+    "bottlenecks",
+    "funnel",
+    "funnel_annotations",
+    "health",
+    "health_trend",
+    "recorded_health",
+    "propagation",
+    "changes",
+    "changes_summary",
+    "change_widgets",
+    "change_signals",
 ]
 
 
@@ -47,7 +57,9 @@ class Scene:
         w = self.world = World(start=T - days(300))
         self.hubs = [w.hub(f"hub-{i}") for i in range(rng.randint(1, 3))]
         self.widgets = [
-            w.widget(rng.choice(self.hubs), f"w{i}", rng.choice(["form", "table"]), _when(rng, -200, 5))
+            w.widget(
+                rng.choice(self.hubs), f"w{i}", rng.choice(["form", "table"]), _when(rng, -200, 5)
+            )
             for i in range(rng.randint(1, 6))
         ]
         self.users = [w.user(f"u{i}") for i in range(2)]
@@ -57,28 +69,39 @@ class Scene:
             for _ in range(rng.randint(0, 6)):
                 retracted = _when(rng, -20, 20) if rng.random() < 0.3 else None
                 w.annotation(
-                    wid, _when(rng, -100, 10), category=rng.choice(CATEGORIES),
-                    severity=rng.choice(SEVERITIES), retracted_at=retracted,
+                    wid,
+                    _when(rng, -100, 10),
+                    category=rng.choice(CATEGORIES),
+                    severity=rng.choice(SEVERITIES),
+                    retracted_at=retracted,
                 )
         self.candidates = []
         self.decisions = []
         self.deployments = []
         for _ in range(rng.randint(0, 8)):
             created = _when(rng, -150, 5)
-            triage_times = sorted(_when(rng, (created - T).days, 15) for _ in range(rng.randint(0, 3)))
+            triage_times = sorted(
+                _when(rng, (created - T).days, 15) for _ in range(rng.randint(0, 3))
+            )
             statuses = [rng.choice(TRIAGE) for _ in triage_times]
             # app-consistent: the status column is the latest triage status, else 'open'
-            c = w.candidate(rng.choice(self.widgets), created, status=statuses[-1] if statuses else "open")
+            c = w.candidate(
+                rng.choice(self.widgets), created, status=statuses[-1] if statuses else "open"
+            )
             for at, status in zip(triage_times, statuses, strict=True):
                 w.triage(c, status, at)
             if rng.random() < 0.5:
                 w.reviewer(c, rng.choice(self.users), _when(rng, (created - T).days, 5))
             self.candidates.append((c, created))
             if rng.random() < 0.6:
-                req = w.requirement(c, created + days(rng.uniform(1, 20)), rng.choice(["active", "done"]))
+                req = w.requirement(
+                    c, created + days(rng.uniform(1, 20)), rng.choice(["active", "done"])
+                )
                 dec = w.decision(
-                    created + days(rng.uniform(20, 40)), requirement=req,
-                    candidate=c if rng.random() < 0.3 else None, outcome=rng.choice(["approved", "rejected"]),
+                    created + days(rng.uniform(20, 40)),
+                    requirement=req,
+                    candidate=c if rng.random() < 0.3 else None,
+                    outcome=rng.choice(["approved", "rejected"]),
                 )
                 self.decisions.append(dec)
                 if rng.random() < 0.7:
@@ -105,7 +128,9 @@ class Scene:
             if kind == 0:
                 w.events(wid, [at], rng.choice(EVENT_TYPES))
             elif kind == 1:
-                w.annotation(wid, at, category=rng.choice(CATEGORIES), severity=rng.choice(SEVERITIES))
+                w.annotation(
+                    wid, at, category=rng.choice(CATEGORIES), severity=rng.choice(SEVERITIES)
+                )
             elif kind == 2:
                 new = w.widget(rng.choice(self.hubs), "future widget", "form", at)
                 w.events(new, [at], "error")

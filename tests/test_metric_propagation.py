@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from builder import T, World, days
-from metric_fixtures import OpenWorld, open_world  # noqa: F401 — the fixture
+from conftest import OpenWorld
 
 
-def _score(w: World, widget, score: int) -> None:  # noqa: ANN001
+def _score(w: World, widget, score: int) -> None:
     """Give a widget an exact friction score from annotations (40) + errors + stale candidates."""
     assert score in (40, 60, 70, 80)
     for _ in range(3):
@@ -52,11 +52,23 @@ def test_patterns(open_world: OpenWorld) -> None:
         ("widget_type_friction", "wizard"),
     }
     confusion = got[("annotation_cluster", "confusion")]
-    assert (confusion["source_hub"], confusion["affected_hubs"], confusion["metric"]) == ("a-hub", "b-hub;d-hub", 4)
+    assert (confusion["source_hub"], confusion["affected_hubs"], confusion["metric"]) == (
+        "a-hub",
+        "b-hub;d-hub",
+        4,
+    )
     friction = got[("annotation_cluster", "friction")]  # 6, 6, 3 annotations: tie -> smallest slug
-    assert (friction["source_hub"], friction["affected_hubs"], friction["metric"]) == ("a-hub", "b-hub;c-hub", 6)
+    assert (friction["source_hub"], friction["affected_hubs"], friction["metric"]) == (
+        "a-hub",
+        "b-hub;c-hub",
+        6,
+    )
     wizard = got[("widget_type_friction", "wizard")]
-    assert (wizard["source_hub"], wizard["affected_hubs"], wizard["metric"]) == ("b-hub", "a-hub", 75)
+    assert (wizard["source_hub"], wizard["affected_hubs"], wizard["metric"]) == (
+        "b-hub",
+        "a-hub",
+        75,
+    )
     assert wizard["hub_count"] == 2
     assert "b-hub" in wizard["summary"] and "wizard" in wizard["summary"]
 
@@ -65,6 +77,11 @@ def test_thresholds_are_settings(open_world: OpenWorld) -> None:
     wb = open_world(propagation_world())
     keys = {r["key"] for r in wb.propagation(as_of=T, cluster_min_annotations=4).to_dicts()}
     assert keys == {"confusion", "friction", "wizard"}  # confusion: a-hub and d-hub still have 4
-    keys = {r["key"] for r in wb.propagation(as_of=T, cluster_min_annotations=5, type_min_mean_score=51).to_dicts()}
+    keys = {
+        r["key"]
+        for r in wb.propagation(
+            as_of=T, cluster_min_annotations=5, type_min_mean_score=51
+        ).to_dicts()
+    }
     assert keys == {"friction"}
     assert wb.propagation(as_of=T, pattern_min_hubs=4).height == 0

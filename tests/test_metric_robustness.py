@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from builder import T, World, days
-from metric_fixtures import OpenWorld, open_world  # noqa: F401 — the fixture
+from conftest import OpenWorld
 
 from ihub_analysis.errors import MissingTablesError
 from ihub_analysis.metrics import schemas
@@ -51,7 +51,11 @@ def test_empty_database(open_world: OpenWorld) -> None:
         assert not isinstance(frame, Exception), name
         if name == "changes_summary":
             row = frame.to_dicts()[0]
-            assert (row["deployments"], row["change_failure_rate"], row["evaluated_share"]) == (0, None, None)
+            assert (row["deployments"], row["change_failure_rate"], row["evaluated_share"]) == (
+                0,
+                None,
+                None,
+            )
         elif name == "funnel":
             assert frame["hub_slug"].unique().to_list() == ["all"]
             assert frame["reached"].to_list() == [0] * 6
@@ -84,7 +88,11 @@ def test_phase_two_database(open_world: OpenWorld) -> None:
         assert "deployment_records" in str(err) and "older Inter-Hub deployment" in str(err)
         assert err.exit_code == 2
     friction = results["friction"].to_dicts()[0]
-    assert (friction["score"], friction["regression_flag"], friction["stale_candidate_count"]) == (51, False, 1)
+    assert (friction["score"], friction["regression_flag"], friction["stale_candidate_count"]) == (
+        51,
+        False,
+        1,
+    )
     assert results["bottlenecks"]["stage"].to_list() == ["candidate"]
     assert results["health"].to_dicts()[0]["open_candidates"] == 1
     assert results["recorded_health"].height == 0  # phase 7 table absent: no recorded series
@@ -115,7 +123,12 @@ def test_nulls_in_every_nullable_column(open_world: OpenWorld) -> None:
             if col.pg_type == "uuid":
                 ref = {"widget_id": wid, "source_widget_id": wid, "hub_id": hub}.get(col.name)
                 values[col.name] = ref or next(
-                    (ids[t] for t in ids if col.name.rstrip("_id") in t or t.startswith(col.name[:-3])), wid
+                    (
+                        ids[t]
+                        for t in ids
+                        if col.name.rstrip("_id") in t or t.startswith(col.name[:-3])
+                    ),
+                    wid,
                 )
             elif col.pg_type == "timestamp with time zone":
                 values[col.name] = T - days(20)
@@ -172,7 +185,9 @@ def test_unknown_vocabulary(open_world: OpenWorld) -> None:
     assert reached == [1, 1, 1, 1, 0, 0]  # decided directly, whatever the outcome
 
 
-@pytest.mark.parametrize("as_of", ["2026-06-01", "2026-06-01T12:00:00+02:00", "2026-06-01T12:00:00Z"])
+@pytest.mark.parametrize(
+    "as_of", ["2026-06-01", "2026-06-01T12:00:00+02:00", "2026-06-01T12:00:00Z"]
+)
 def test_as_of_accepts_iso_strings(open_world: OpenWorld, as_of: str) -> None:
     wb = open_world(World())
     assert wb.resolve_as_of(as_of).tzinfo is not None

@@ -1,42 +1,76 @@
 """Write output files atomically: all of the new file, or the old one untouched.
 
 Files are built under a hidden temporary name beside the target and renamed
-over it only when complete (``os.replace`` is atomic on one filesystem).  A
-small guardian process watches the writer: if the writer dies before
-committing — an exception, Ctrl-C, even ``kill -9`` — the guardian deletes the
-temporary file, so an interrupted run leaves no partial file behind.
+over it only when complete and flushed to disk (a rename is atomic on one
+filesystem; the ``fsync`` calls make that hold across a power cut too).  A small
+guardian process watches the writer: if the writer dies before committing — an
+exception, Ctrl-C, even ``kill -9`` — the guardian deletes the temporary file
+and DuckDB's companions of it (``.wal``, the ``.tmp`` spill directory), so an
+interrupted run leaves no partial file behind.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-# The guardian: wait for the writer to say "commit" or to vanish (EOF on stdin);
-# unless it committed, remove the temporary file and its DuckDB WAL.
+# The guardian: wait until the writer says "commit" or "abort", or vanishes (EOF on
+# stdin, or — should a forked child still hold the pipe open — the writer is no
+# longer our parent); unless it committed, remove the temporary file and companions.
 _GUARDIAN = r"""
-import os, sys
-data = sys.stdin.buffer.read()
-if not data.startswith(b"commit"):
-    for path in sys.argv[1:]:
+import os, select, shutil, sys
+writer, paths = int(sys.argv[1]), sys.argv[2:]
+data = b""
+while os.getppid() == writer:
+    if select.select([0], [], [], 0.5)[0]:
+        chunk = os.read(0, 64)
+        data += chunk
+        if not chunk or data in (b"commit", b"abort"):
+            break
+if data != b"commit":
+    for path in paths:
         try:
             os.unlink(path)
+        except IsADirectoryError:
+            shutil.rmtree(path, ignore_errors=True)
         except FileNotFoundError:
             pass
 """
 
 
 def temporary_sibling(target: Path) -> Path:
-    """The hidden name a file is built under before it replaces ``target``."""
-    return target.with_name(f".{target.name}.partial-{os.getpid()}")
+    """The hidden name a file is built under before it replaces ``target``.
+
+    Unique per process and call, so concurrent writers of one target never share it.
+    """
+    return target.with_name(f".{target.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
 
 
 def _companions(path: Path) -> list[Path]:
-    return [path, path.with_name(path.name + ".wal")]
+    """The temporary file plus what DuckDB creates beside a database file."""
+    return [path, path.with_name(path.name + ".wal"), path.with_name(path.name + ".tmp")]
+
+
+def _remove(paths: list[Path]) -> None:
+    for p in paths:
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -44,15 +78,15 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``target``.
 
     On any failure (or if the process is killed) the temporary file is removed
-    and ``target`` keeps its previous content.
+    and ``target`` keeps its previous content.  A DuckDB file must be closed
+    before the block ends: a leftover write-ahead log means data that is not in
+    the file yet, so the commit is refused rather than the log dropped.
     """
-    target = Path(target)
+    target = Path(target).absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_sibling(target)
-    for p in _companions(tmp):
-        p.unlink(missing_ok=True)
     guardian = subprocess.Popen(
-        [sys.executable, "-c", _GUARDIAN, *map(str, _companions(tmp))],
+        [sys.executable, "-c", _GUARDIAN, str(os.getpid()), *map(str, _companions(tmp))],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -64,13 +98,15 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp
         if not tmp.exists():
             raise FileNotFoundError(f"nothing was written to {tmp}")
-        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
-        os.replace(tmp, target)
+        if tmp.with_name(tmp.name + ".wal").exists():
+            raise RuntimeError(f"{tmp} still has a write-ahead log: close it before committing")
+        _fsync(tmp)
+        tmp.replace(target)
+        _fsync(target.parent)
         committed = True
     finally:
         if not committed:
-            for p in _companions(tmp):
-                p.unlink(missing_ok=True)
+            _remove(_companions(tmp))
         with contextlib.suppress(BrokenPipeError):
             guardian.stdin.write(b"commit" if committed else b"abort")
             guardian.stdin.close()

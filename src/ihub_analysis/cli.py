@@ -65,18 +65,30 @@ def _add_source(p: argparse.ArgumentParser) -> None:
 
 def _add_settings(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("metric settings (defaults from shared/spec/metrics.md)")
-    g.add_argument("--as-of", type=_iso_datetime, metavar="ISO",
-                   help="evaluate as of this UTC time (default: snapshot taken_at, or now() live)")
+    g.add_argument(
+        "--as-of",
+        type=_iso_datetime,
+        metavar="ISO",
+        help="evaluate as of this UTC time (default: snapshot taken_at, or now() live)",
+    )
     g.add_argument("--window-days", type=_positive_int, metavar="N", help="window W in days (30)")
     g.add_argument("--weeks", type=_positive_int, metavar="N", help="health-trend points (12)")
     g.add_argument("--cohort-days", type=_positive_int, metavar="N", help="funnel cohort (90)")
-    g.add_argument("--report-days", type=_positive_int, metavar="N",
-                   help="change-evaluation range (90)")
-    g.add_argument("--min-volume", type=_positive_int, metavar="N",
-                   help="error-rate denominator floor (20)")
-    g.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
-                   help="any other setting, e.g. --set error_event_types=error,crash "
-                        "(repeatable; names in docs/metrics.md)")
+    g.add_argument(
+        "--report-days", type=_positive_int, metavar="N", help="change-evaluation range (90)"
+    )
+    g.add_argument(
+        "--min-volume", type=_positive_int, metavar="N", help="error-rate denominator floor (20)"
+    )
+    g.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        dest="settings",
+        help="any other setting, e.g. --set error_event_types=error,crash "
+        "(repeatable; names in docs/metrics.md)",
+    )
 
 
 def _settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -109,72 +121,131 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    p = sub.add_parser("demo", help="make the demo snapshot (if missing) and render every report",
-                       description="Create data/demo.duckdb from synthetic data if it is missing, "
-                       "then render every report into reports/.")
-    p.add_argument("--events", type=_positive_int, metavar="N",
-                   help="interaction events in the demo data (default 500000)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="report directory (default reports/)")
-    p.add_argument("--refresh", action="store_true",
-                   help="regenerate data/demo.duckdb even if it exists")
+    p = sub.add_parser(
+        "demo",
+        help="make the demo snapshot (if missing) and render every report",
+        description="Create data/demo.duckdb from synthetic data if it is missing, "
+        "then render every report into reports/.",
+    )
+    p.add_argument(
+        "--events",
+        type=_positive_int,
+        metavar="N",
+        help="interaction events in the demo data (default 500000)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, metavar="DIR", help="report directory (default reports/)"
+    )
+    p.add_argument(
+        "--refresh", action="store_true", help="regenerate data/demo.duckdb even if it exists"
+    )
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("synth", help="deterministic synthetic Inter-Hub data",
-                       description="Generate deterministic synthetic Inter-Hub data into a new "
-                       "DuckDB file (--out) or a Postgres database that has the schema (--pg).")
+    p = sub.add_parser(
+        "synth",
+        help="deterministic synthetic Inter-Hub data",
+        description="Generate deterministic synthetic Inter-Hub data into a new "
+        "DuckDB file (--out) or a Postgres database that has the schema (--pg).",
+    )
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--out", type=Path, metavar="FILE.duckdb", help="write a DuckDB file")
     target.add_argument("--pg", metavar="URL", help="load a Postgres database (see ihub db init)")
-    p.add_argument("--events", type=_positive_int, default=500_000, metavar="N",
-                   help="interaction events; everything else scales with it (500000)")
+    p.add_argument(
+        "--events",
+        type=_positive_int,
+        default=500_000,
+        metavar="N",
+        help="interaction events; everything else scales with it (500000)",
+    )
     p.add_argument("--seed", type=int, default=7, metavar="N", help="random seed (7)")
-    p.add_argument("--end", type=_iso_datetime, metavar="ISO",
-                   help="end of the generated history, UTC (default 2026-11-01T00:00:00Z)")
+    p.add_argument(
+        "--end",
+        type=_iso_datetime,
+        metavar="ISO",
+        help="end of the generated history, UTC (default 2026-11-01T00:00:00Z)",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=_cmd_synth)
 
-    p = sub.add_parser("db", help="database administration for tests and demos",
-                       description="Database administration for tests and demos.")
+    p = sub.add_parser(
+        "db",
+        help="database administration for tests and demos",
+        description="Database administration for tests and demos.",
+    )
     dbsub = p.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
     dbsub.required = True
-    pi = dbsub.add_parser("init", help="create the Inter-Hub schema in an empty Postgres database",
-                          description="Create the Inter-Hub schema (sql/schema/) in an empty "
-                          "Postgres database. Refuses a database that already has tables.")
+    pi = dbsub.add_parser(
+        "init",
+        help="create the Inter-Hub schema in an empty Postgres database",
+        description="Create the Inter-Hub schema (sql/schema/) in an empty "
+        "Postgres database. Refuses a database that already has tables.",
+    )
     pi.add_argument("url", metavar="URL", help="postgresql://user@host:port/dbname")
-    pi.add_argument("--phase", type=int, default=7, metavar="N",
-                    help="stop after phase N (1-7) to mimic an older deployment (7)")
+    pi.add_argument(
+        "--phase",
+        type=int,
+        default=7,
+        metavar="N",
+        help="stop after phase N (1-7) to mimic an older deployment (7)",
+    )
     pi.set_defaults(func=_cmd_db_init)
 
-    p = sub.add_parser("snapshot", help="consistent, typed copy of a live database into DuckDB",
-                       description="Copy every Inter-Hub table of SOURCE_URL in one read-only "
-                       "REPEATABLE READ transaction into OUT.duckdb (written atomically). "
-                       "Credentials (users.password_hash, hubs.api_key) are not copied.")
+    p = sub.add_parser(
+        "snapshot",
+        help="consistent, typed copy of a live database into DuckDB",
+        description="Copy every Inter-Hub table of SOURCE_URL in one read-only "
+        "REPEATABLE READ transaction into OUT.duckdb (written atomically). "
+        "Credentials (users.password_hash, hubs.api_key) are not copied.",
+    )
     p.add_argument("source", metavar="SOURCE_URL", help="postgresql://user@host:port/dbname")
     p.add_argument("out", type=Path, metavar="OUT.duckdb")
     p.set_defaults(func=_cmd_snapshot)
 
-    p = sub.add_parser("metrics", help="compute one metric and print it",
-                       description="Compute one metric of shared/spec/metrics.md and print it as "
-                       "a table, CSV or JSON with the contract's column names.")
-    p.add_argument("kind", choices=METRIC_KINDS, metavar="KIND",
-                   help=f"one of: {', '.join(METRIC_KINDS)}")
+    p = sub.add_parser(
+        "metrics",
+        help="compute one metric and print it",
+        description="Compute one metric of shared/spec/metrics.md and print it as "
+        "a table, CSV or JSON with the contract's column names.",
+    )
+    p.add_argument(
+        "kind", choices=METRIC_KINDS, metavar="KIND", help=f"one of: {', '.join(METRIC_KINDS)}"
+    )
     _add_source(p)
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.add_argument("--output", "-o", type=Path, metavar="FILE",
-                   help="write to FILE (atomically) instead of standard output")
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE (atomically) instead of standard output",
+    )
     _add_settings(p)
     p.set_defaults(func=_cmd_metrics)
 
-    p = sub.add_parser("report", help="render reports to self-contained HTML",
-                       description="Execute the report notebooks with Papermill and export "
-                       "self-contained HTML (no network needed to view them) plus reports/index.html.")
-    p.add_argument("names", nargs="*", metavar="NAME",
-                   help=f"reports to render: {', '.join(REPORT_NAMES)} (default: all)")
+    p = sub.add_parser(
+        "report",
+        help="render reports to self-contained HTML",
+        description="Execute the report notebooks with Papermill and export "
+        "self-contained HTML (no network needed to view them) plus "
+        "reports/index.html.",
+    )
+    p.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"reports to render: {', '.join(REPORT_NAMES)} (default: all)",
+    )
     _add_source(p)
-    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (reports/)")
-    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
-                   help="reports rendered in parallel (default: number of cores)")
+    p.add_argument(
+        "--out", type=Path, default=None, metavar="DIR", help="output directory (reports/)"
+    )
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="reports rendered in parallel (default: number of cores)",
+    )
     _add_settings(p)
     p.set_defaults(func=_cmd_report)
     return parser
@@ -183,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _resolve_source(args: argparse.Namespace) -> str:
     from ihub_analysis.paths import default_source
 
-    return args.source or default_source()
+    return default_source() if args.source is None else args.source
 
 
 def _progress_wanted() -> bool:
@@ -219,7 +290,10 @@ def _cmd_db_init(args: argparse.Namespace) -> int:
     from ihub_analysis.redact import redact_source
 
     tables = init_database(args.url, up_to_phase=args.phase)
-    print(f"created {len(tables)} Inter-Hub tables (phases 1-{args.phase}) in {redact_source(args.url)}")
+    print(
+        f"created {len(tables)} Inter-Hub tables (phases 1-{args.phase}) "
+        f"in {redact_source(args.url)}"
+    )
     return 0
 
 
@@ -249,17 +323,22 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from ihub_analysis.reports import render_reports
-
+    # usage errors first: they must not depend on the (heavy) report machinery
     unknown = [n for n in args.names if n not in REPORT_NAMES]
     if unknown:
-        raise BadInput(f"unknown report {', '.join(unknown)} (choose from {', '.join(REPORT_NAMES)})")
+        raise BadInput(
+            f"unknown report {', '.join(unknown)} (choose from {', '.join(REPORT_NAMES)})"
+        )
+    overrides = _settings_overrides(args)
+
+    from ihub_analysis.reports import render_reports
+
     return render_reports(
         list(dict.fromkeys(args.names)) or list(REPORT_NAMES),
         source=_resolve_source(args),
         as_of=args.as_of,
         out_dir=args.out,
-        overrides=_settings_overrides(args),
+        overrides=overrides,
         jobs=args.jobs,
     )
 
@@ -267,9 +346,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ihub``; return the exit status (also used by tests)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors end here
+        return exc.code if isinstance(exc.code, int) else 2
     func: Callable[[argparse.Namespace], int] = args.func
-    source_text = getattr(args, "source", None) or getattr(args, "pg", None) or getattr(args, "url", None)
+    source_text = (
+        getattr(args, "source", None) or getattr(args, "pg", None) or getattr(args, "url", None)
+    )
     try:
         return func(args)
     except IhubError as exc:
@@ -281,12 +365,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as exc:  # noqa: BLE001 — last resort: one line, no traceback, no secrets
+    except Exception as exc:  # last resort: one line, no traceback, no secrets
         if os.environ.get("IHUB_DEBUG"):
             raise
         message = scrub(f"{type(exc).__name__}: {exc}", source_text).strip().splitlines()
-        print(f"ihub: error: {message[0] if message else type(exc).__name__} "
-              "(set IHUB_DEBUG=1 for details)", file=sys.stderr)
+        print(
+            f"ihub: error: {message[0] if message else type(exc).__name__} "
+            "(set IHUB_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return 1
 
 

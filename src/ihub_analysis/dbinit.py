@@ -22,7 +22,9 @@ def init_database(url: str, *, up_to_phase: int = 7) -> list[str]:
         raise BadInput(f"--phase must be between 1 and 7, got {up_to_phase}")
     schema = inter_hub_schema()
     try:
-        con = psycopg.connect(spec.location, application_name="ihub-analysis db init", connect_timeout=10)
+        con = psycopg.connect(
+            spec.location, application_name="ihub-analysis db init", connect_timeout=10
+        )
     except psycopg.OperationalError as exc:
         raise SourceError(postgres_error_message(exc, spec)) from None
     with con:

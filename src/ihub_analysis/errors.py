@@ -15,7 +15,7 @@ class IhubError(Exception):
     exit_code = 1
 
 
-class BadInput(IhubError):
+class BadInput(IhubError):  # noqa: N818 — the name is used throughout
     """Bad usage or bad input: exit status 2."""
 
     exit_code = 2

@@ -7,10 +7,16 @@ empty field.  The same rules serve CSV, JSON and the terminal table.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+import math
+from decimal import Decimal
+from typing import Any
 
 import polars as pl
+
+from ihub_analysis.timeutil import iso_utc
 
 
 def _text_columns(frame: pl.DataFrame) -> pl.DataFrame:
@@ -21,7 +27,7 @@ def _text_columns(frame: pl.DataFrame) -> pl.DataFrame:
             col = pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false"))
         elif isinstance(dtype, pl.Datetime):
             col = col.dt.convert_time_zone("UTC") if dtype.time_zone else col
-            col = col.dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ").str.replace(r"\.000000Z$", "Z")
+            col = col.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").str.replace(r"\.000000Z$", "Z")
         elif dtype.is_float():
             col = col.round(6).cast(pl.String).str.replace(r"\.0$", "")
         else:
@@ -36,17 +42,26 @@ def to_csv(frame: pl.DataFrame) -> str:
     return buffer.getvalue()
 
 
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        # a zone-less timestamp is UTC, as in the CSV
+        return iso_utc(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN/Infinity
+    return value
+
+
 def to_json(frame: pl.DataFrame) -> str:
     """A JSON array of objects; numbers stay numbers, empty values are ``null``."""
-    rows = []
-    for row in frame.iter_rows(named=True):
-        out = {}
-        for key, value in row.items():
-            if hasattr(value, "isoformat"):
-                value = value.isoformat().replace("+00:00", "Z")
-            out[key] = value
-        rows.append(out)
-    return json.dumps(rows, indent=2) + "\n"
+    rows = [
+        {key: _json_value(value) for key, value in row.items()}
+        for row in frame.iter_rows(named=True)
+    ]
+    return json.dumps(rows, indent=2, allow_nan=False) + "\n"
 
 
 def to_table(frame: pl.DataFrame) -> str:
@@ -61,8 +76,10 @@ def to_table(frame: pl.DataFrame) -> str:
 
     lines = ["  ".join(c.ljust(widths[c]) for c in text.columns).rstrip()]
     lines.append("  ".join("-" * widths[c] for c in text.columns))
-    lines += ["  ".join(fmt(c, v) for c, v in zip(text.columns, row, strict=True)).rstrip()
-              for row in text.iter_rows()]
+    lines += [
+        "  ".join(fmt(c, v) for c, v in zip(text.columns, row, strict=True)).rstrip()
+        for row in text.iter_rows()
+    ]
     return "\n".join(lines) + "\n"
 
 

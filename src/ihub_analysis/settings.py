@@ -110,7 +110,7 @@ class Settings:
 
     # --- change evaluation --------------------------------------------------------------
     change_window_days: int = 14
-    """before = friction as of deployed_at, after = as of deployed_at + this, both with this window."""
+    """before = friction as of deployed_at, after = as of deployed_at + this; both this window."""
     improved_delta: float = -5.0
     regressed_delta: float = 5.0
     control_window_days: int = 14
@@ -127,7 +127,9 @@ class Settings:
                 f"unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
                 f"(known: see `ihub metrics --help` or docs/metrics.md)"
             )
-        coerced = {name: _coerce(name, _field_type(name), value) for name, value in overrides.items()}
+        coerced = {
+            name: _coerce(name, _field_type(name), value) for name, value in overrides.items()
+        }
         new = dataclasses.replace(self, **coerced)
         new.validate()
         return new
@@ -156,7 +158,9 @@ class Settings:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-able values, for reports and notebook parameters."""
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+        return {
+            k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()
+        }
 
     def differences(self) -> dict[str, Any]:
         """The settings that differ from the spec's defaults."""
@@ -165,7 +169,7 @@ class Settings:
 
     @staticmethod
     def parse_assignment(text: str) -> tuple[str, Any]:
-        """Parse ``name=value`` from ``--set``; lists as ``a,b`` and maps as ``k:v,k:v`` or JSON."""
+        """Parse ``name=value`` from ``--set``; lists as ``a,b``, maps as ``k:v,k:v`` or JSON."""
         if "=" not in text:
             raise BadInput(f"--set expects name=value, got {text!r}")
         name, value = (part.strip() for part in text.split("=", 1))
@@ -179,6 +183,7 @@ def _field_type(name: str) -> Any:
 
 def _coerce(name: str, kind: Any, value: Any) -> Any:
     origin = typing.get_origin(kind)
+    given = value
     try:
         if kind is int:
             if isinstance(value, bool):
@@ -206,7 +211,7 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
             return {str(k).strip(): int(v) for k, v in dict(value).items()}
     except (ValueError, TypeError, json.JSONDecodeError):
         pass
-    raise BadInput(f"setting {name}: cannot use {value!r} (expected {_describe(kind)})")
+    raise BadInput(f"setting {name}: cannot use {given!r} (expected {_describe(kind)})")
 
 
 def _describe(kind: Any) -> str:

@@ -11,6 +11,7 @@ earlier phase.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
-from ihub_analysis.errors import SourceError
+from ihub_analysis.errors import IhubError, SourceError
 from ihub_analysis.redact import redact_source, scrub
 from ihub_analysis.schema import inter_hub_schema
 
@@ -70,18 +71,36 @@ def parse_source(text: str) -> SourceSpec:
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         rest = text.split("://", 1)[1]
+        authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        if authority.count("@") > 1:
+            # libpq and SQLAlchemy would take the text after the first '@' as the host
+            raise SourceError(
+                f"{redact_source(text)}: more than one '@' before the host; "
+                "percent-encode an '@' in the user or password as %40"
+            )
         return SourceSpec("postgres", f"postgresql://{rest}", text)
     if scheme == "duckdb":
         path = text.split("://", 1)[1]
         if not path.startswith("/"):
-            raise SourceError(f"duckdb:// URL needs an absolute path (duckdb:///abs/file.duckdb): {text}")
+            raise SourceError(
+                f"duckdb:// URL needs an absolute path (duckdb:///abs/file.duckdb): {text}"
+            )
         return SourceSpec("duckdb", path, text)
     if scheme:
         raise SourceError(
             f"unsupported source scheme {scheme!r} in {redact_source(text)}: "
             "use a .duckdb file or a postgresql:// URL"
         )
+    if _CONNINFO.match(text):
+        raise SourceError(
+            f"{redact_source(text)} looks like a libpq key=value string: "
+            "give a postgresql://user@host:port/dbname URL instead"
+        )
     return SourceSpec("duckdb", text, text)
+
+
+#: A libpq ``key=value`` connection string (not a source, but easily mistaken for one).
+_CONNINFO = re.compile(r"^(host|hostaddr|port|dbname|user|password|service)\s*=", re.I)
 
 
 class Source(ABC):
@@ -156,26 +175,35 @@ class DuckDBSource(Source):
             self.con = duckdb.connect(str(path), read_only=True)
         except duckdb.Error as exc:
             raise SourceError(f"cannot open {path} as DuckDB: {_first_line(str(exc))}") from None
-        self.con.execute("SET TimeZone = 'UTC'").fetchall()
-        names = {
-            r[0]
-            for r in self.con.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = 'main' AND table_catalog = current_database()"
-            ).fetchall()
-        }
-        self._has_meta = SNAPSHOT_META_TABLE in names
-        self.tables = self._check_inter_hub(names)
+        try:
+            self.con.execute("SET TimeZone = 'UTC'").fetchall()
+            names = {
+                r[0]
+                for r in self.con.execute(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = 'main' AND table_catalog = current_database()"
+                ).fetchall()
+            }
+            self._has_meta = SNAPSHOT_META_TABLE in names
+            self.tables = self._check_inter_hub(names)
+        except BaseException:
+            self.con.close()  # do not keep the file open behind a refused source
+            raise
 
     def query(self, sql: str) -> pl.DataFrame:
-        return self.con.sql(sql).pl()
+        import duckdb
+
+        try:
+            return self.con.sql(sql).pl()
+        except duckdb.Error as exc:
+            raise IhubError(f"query failed on {self.display}: {_first_line(str(exc))}") from None
 
     def snapshot_meta(self) -> SnapshotMeta | None:
         if not self._has_meta:
             return None
         rows = self.con.execute(
-            f"SELECT taken_at, source, tool_version, schema_fingerprint, CAST(row_counts AS VARCHAR) "
-            f"FROM {SNAPSHOT_META_TABLE} LIMIT 1"
+            "SELECT taken_at, source, tool_version, schema_fingerprint, "
+            f"CAST(row_counts AS VARCHAR) FROM {SNAPSHOT_META_TABLE} LIMIT 1"
         ).fetchall()
         if not rows:
             return None
@@ -211,8 +239,13 @@ def postgres_error_message(exc: BaseException, spec: SourceSpec) -> str:
     except ValueError:
         return f"invalid Postgres URL {spec.display}"
     where = f"{host}:{port}"
-    if "password authentication failed" in text or "no password supplied" in text:
+    if "password authentication failed" in text:
         return f"password authentication failed for user {user!r} at {where}"
+    if "no password supplied" in text:
+        return (
+            f"{where} asks for a password for user {user!r} and none was given "
+            "(in the URL, PGPASSWORD or ~/.pgpass)"
+        )
     m = re.search(r'database "([^"]+)" does not exist', raw)
     if m:
         return f"database {m.group(1)!r} does not exist at {where}"
@@ -246,7 +279,9 @@ class PostgresSource(Source):
             "IHUB_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT
         )
         if not re.fullmatch(r"\d+\s*(ms|s|min|h)?", timeout.strip()):
-            raise SourceError(f"invalid statement timeout {timeout!r} (e.g. 300s, 5min, 0 for none)")
+            raise SourceError(
+                f"invalid statement timeout {timeout!r} (e.g. 300s, 5min, 0 for none)"
+            )
         self.statement_timeout = timeout.strip()
         options = " ".join(
             [
@@ -282,24 +317,51 @@ class PostgresSource(Source):
         except sa.exc.OperationalError as exc:
             self.engine.dispose()
             raise SourceError(postgres_error_message(exc.orig or exc, spec)) from None
-        self.tables = self._check_inter_hub(names)
+        try:
+            self.tables = self._check_inter_hub(names)
+        except SourceError:
+            self.engine.dispose()  # close the pooled connection of a refused source
+            raise
 
-    def raw_connection(self):  # noqa: ANN201 — a psycopg connection, for COPY-based tools
+    def raw_connection(self):  # a psycopg connection, for COPY-based tools
         """A DBAPI (psycopg) connection with the same read-only session settings."""
         return self.engine.raw_connection()
 
     def query(self, sql: str) -> pl.DataFrame:
+        """Run exactly one statement; the transaction it runs in is always rolled back.
+
+        The session default is read-only, but a script such as ``BEGIN READ WRITE;
+        INSERT …`` sent with the simple query protocol would switch its own
+        transaction to read-write.  Pipeline mode sends the text with the extended
+        protocol, which refuses more than one statement, and the rollback drops
+        any ``SET`` the statement made, so nothing can turn the guard off.
+        """
+        import psycopg
         import sqlalchemy as sa
 
         try:
             with self.engine.connect() as con:
-                result = con.exec_driver_sql(sql)
-                names = list(result.keys())
-                rows = result.fetchall()
-        except sa.exc.DBAPIError as exc:
-            from ihub_analysis.errors import IhubError
-
-            raise IhubError(f"query failed on {self.display}: {_first_line(scrub(str(exc.orig), self.spec.text))}") from None
+                pg = con.connection.driver_connection
+                try:
+                    with pg.cursor() as cur:
+                        with pg.pipeline():
+                            cur.execute(sql)
+                        names = [d.name for d in cur.description or []]
+                        rows = cur.fetchall() if cur.description else []
+                finally:
+                    with contextlib.suppress(psycopg.Error):
+                        pg.rollback()
+        except (psycopg.Error, sa.exc.DBAPIError) as exc:
+            orig = getattr(exc, "orig", None) or exc
+            message = _first_line(scrub(str(orig), self.spec.text))
+            if "cannot insert multiple commands" in message:
+                message = "send one SQL statement at a time (the session is read-only)"
+            elif isinstance(orig, psycopg.errors.QueryCanceled) and "statement timeout" in message:
+                message += (
+                    f" (statement_timeout {self.statement_timeout}; "
+                    "raise it with IHUB_STATEMENT_TIMEOUT)"
+                )
+            raise IhubError(f"query failed on {self.display}: {message}") from None
         return rows_to_frame(names, rows)
 
     def now(self) -> dt.datetime:

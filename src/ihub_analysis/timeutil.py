@@ -22,7 +22,9 @@ def parse_as_of(value: str | dt.datetime | dt.date) -> dt.datetime:
         try:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
-            raise BadInput(f"invalid as-of time {text!r}: use ISO 8601, e.g. 2026-11-01T00:00:00Z") from None
+            raise BadInput(
+                f"invalid as-of time {text!r}: use ISO 8601, e.g. 2026-11-01T00:00:00Z"
+            ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)

@@ -37,7 +37,13 @@ AsOf = str | dt.datetime | dt.date | None
 #: be missing in an older deployment: they stand in as empty (e.g. no deployment
 #: tables → no regression flags), and :attr:`Workbench.missing_tables` says so.
 PIPELINE = ("requirement_candidates", "triage_states")
-CHANGE_TABLES = ("requirements", "decision_records", "deployment_records", "outcome_signals", "change_evaluations")
+CHANGE_TABLES = (
+    "requirements",
+    "decision_records",
+    "deployment_records",
+    "outcome_signals",
+    "change_evaluations",
+)
 REQUIRED_TABLES: dict[str, tuple[str, ...]] = {
     "friction": (),
     "bottlenecks": PIPELINE,
@@ -161,12 +167,17 @@ class Workbench:
         """Friction score per widget existing at T, worst first."""
         t, s = self._prepare(as_of, settings)
         frame = self._run("friction", schemas.FRICTION, s, t, self._single_point(t, s))
-        return frame.sort(["score", "hub_slug", "widget_name", "widget_id"], descending=[True, False, False, False])
+        return frame.sort(
+            ["score", "hub_slug", "widget_name", "widget_id"],
+            descending=[True, False, False, False],
+        )
 
     def friction_history(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Friction per widget at the end of each of the last ``weeks`` weeks (T − 7k days)."""
         t, s = self._prepare(as_of, settings)
-        frame = self._run("friction", schemas.FRICTION, s, t, weekly_points(t, s.weeks, s.window_days))
+        frame = self._run(
+            "friction", schemas.FRICTION, s, t, weekly_points(t, s.weeks, s.window_days)
+        )
         return frame.sort(["as_of", "hub_slug", "widget_name", "widget_id"])
 
     def bottlenecks(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
@@ -175,7 +186,9 @@ class Workbench:
         t, s = self._prepare(as_of, settings)
         frame = self._run("bottlenecks", schemas.BOTTLENECKS, s, t, self._single_point(t, s))
         rank = pl.col("severity").replace_strict(_SEVERITY_ORDER, default=9, return_dtype=pl.Int64)
-        return frame.sort([rank, pl.col("age_days"), pl.col("subject_id")], descending=[False, True, False])
+        return frame.sort(
+            [rank, pl.col("age_days"), pl.col("subject_id")], descending=[False, True, False]
+        )
 
     def funnel(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Pipeline funnel of the cohort created in [T − cohort_days, T), per hub and ``all``."""
@@ -197,11 +210,13 @@ class Workbench:
         return self._run("health", schemas.HEALTH, s, t, self._single_point(t, s)).sort("hub_slug")
 
     def health_trend(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
-        """Hub health at T − 7k days (k < ``weeks``), each point as of its own date, in one query."""
+        """Hub health at T − 7k days (k < ``weeks``), each as of its own date, in one query."""
         self._require("health trend", "health-trend")
         t, s = self._prepare(as_of, settings)
         points = weekly_points(t, s.weeks, s.window_days)
-        return self._run("health_trend", schemas.HEALTH_TREND, s, t, points).sort(["hub_slug", "as_of"])
+        return self._run("health_trend", schemas.HEALTH_TREND, s, t, points).sort(
+            ["hub_slug", "as_of"]
+        )
 
     def health_arrows(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Per hub: score at T vs ``trend_arrow_weeks`` weeks before, with the trend arrow."""
@@ -213,7 +228,9 @@ class Workbench:
     def recorded_health(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """The application's own ``hub_health_snapshots`` over the trend's span (may be empty)."""
         t, s = self._prepare(as_of, settings)
-        return self._run("recorded_health", schemas.RECORDED_HEALTH, s, t).sort(["hub_slug", "computed_at"])
+        return self._run("recorded_health", schemas.RECORDED_HEALTH, s, t).sort(
+            ["hub_slug", "computed_at"]
+        )
 
     def propagation(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Cross-hub patterns at T: annotation clusters and painful widget types."""
@@ -241,23 +258,29 @@ class Workbench:
         return frame.sort(["deployed_at", "deployment_id"], descending=[True, False])
 
     def changes_summary(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
-        """One row: deployments, share evaluated, verdict counts, change failure rate, lead times."""
+        """One row: deployments, share evaluated, verdicts, change failure rate, lead times."""
         self._require("change evaluation", "changes")
         t, s = self._prepare(as_of, settings)
-        return self._run("changes_summary", schemas.CHANGES_SUMMARY, s, t, overrides=_CHANGE_OVERRIDES)
+        return self._run(
+            "changes_summary", schemas.CHANGES_SUMMARY, s, t, overrides=_CHANGE_OVERRIDES
+        )
 
     def change_widgets(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Before/after friction of each evaluated deployment's widgets and its control group."""
         self._require("change evaluation", "changes")
         t, s = self._prepare(as_of, settings)
-        frame = self._run("change_widgets", schemas.CHANGE_WIDGETS, s, t, overrides=_CHANGE_OVERRIDES)
+        frame = self._run(
+            "change_widgets", schemas.CHANGE_WIDGETS, s, t, overrides=_CHANGE_OVERRIDES
+        )
         return frame.sort(["deployment_id", "role", "widget_name", "widget_id"])
 
     def change_signals(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Mean outcome-signal value per signal type per deployment in the report range."""
         self._require("change evaluation", "changes")
         t, s = self._prepare(as_of, settings)
-        return self._run("change_signals", schemas.CHANGE_SIGNALS, s, t).sort(["deployment_id", "signal_type"])
+        return self._run("change_signals", schemas.CHANGE_SIGNALS, s, t).sort(
+            ["deployment_id", "signal_type"]
+        )
 
 
 def connect(
@@ -267,4 +290,6 @@ def connect(
     statement_timeout: str | None = None,
 ) -> Workbench:
     """Open ``source`` (default ``$IHUB_SOURCE``, else ``data/demo.duckdb``) read-only."""
-    return Workbench(open_source(source or default_source(), statement_timeout=statement_timeout), settings)
+    return Workbench(
+        open_source(source or default_source(), statement_timeout=statement_timeout), settings
+    )

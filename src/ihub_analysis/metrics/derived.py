@@ -29,7 +29,11 @@ def build_patterns(candidates: pl.DataFrame, min_hubs: int) -> pl.DataFrame:
         source, affected = ordered[0], sorted(r["hub_slug"] for r in ordered[1:])
         what, unit = _PATTERN_WORDS.get(str(pattern_type), ("", "metric"))
         metric = float(source["metric"])
-        shown = f"{metric:.0f} {unit}" if pattern_type == "annotation_cluster" else f"{unit} {metric:.1f}"
+        shown = (
+            f"{metric:.0f} {unit}"
+            if pattern_type == "annotation_cluster"
+            else f"{unit} {metric:.1f}"
+        )
         rows.append(
             {
                 "pattern_type": pattern_type,

@@ -75,7 +75,9 @@ def scalar_settings(s: Settings, as_of: dt.datetime) -> dict[str, SqlValue]:
     return scalars
 
 
-def weekly_points(as_of: dt.datetime, weeks: int, window_days: int) -> list[tuple[int, dt.datetime, dt.datetime]]:
+def weekly_points(
+    as_of: dt.datetime, weeks: int, window_days: int
+) -> list[tuple[int, dt.datetime, dt.datetime]]:
     """Points T − 7k days for k = 0 … weeks − 1 (point_id = k), each with its own window."""
     points = []
     for k in range(weeks):

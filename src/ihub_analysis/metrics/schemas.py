@@ -211,6 +211,10 @@ def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame
         if isinstance(dtype, pl.Datetime) and frame.schema[name] == pl.String:
             col = col.str.to_datetime(time_zone="UTC")
         elif isinstance(dtype, pl.Datetime) and isinstance(frame.schema[name], pl.Datetime):
-            col = col.dt.convert_time_zone("UTC") if frame.schema[name].time_zone else col.dt.replace_time_zone("UTC")
+            col = (
+                col.dt.convert_time_zone("UTC")
+                if frame.schema[name].time_zone
+                else col.dt.replace_time_zone("UTC")
+            )
         exprs.append(col.cast(dtype).alias(name))
     return frame.select(exprs)

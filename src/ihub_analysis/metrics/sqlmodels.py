@@ -92,13 +92,16 @@ def literal(value: SqlValue) -> str:
     raise TypeError(f"cannot render {type(value).__name__} as SQL")
 
 
-def values_relation(columns: Sequence[str], rows: Sequence[Sequence[SqlValue]], types: Sequence[str]) -> str:
+def values_relation(
+    columns: Sequence[str], rows: Sequence[Sequence[SqlValue]], types: Sequence[str]
+) -> str:
     """A literal relation with typed columns; works for zero rows too."""
     if not rows:
         cols = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in zip(columns, types, strict=True))
         return f"SELECT {cols} WHERE 1 = 0"
     selects = [
-        "SELECT " + ", ".join(
+        "SELECT "
+        + ", ".join(
             f"CAST({literal(v)} AS {t}) AS {c}" for v, c, t in zip(row, columns, types, strict=True)
         )
         for row in rows
