@@ -11,7 +11,7 @@ server's ``now()`` when live) and any setting of :class:`Settings` as a keyword.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -57,6 +57,45 @@ REQUIRED_TABLES: dict[str, tuple[str, ...]] = {
 #: The models whose evaluation points come from deployments, not from T.
 _CHANGE_OVERRIDES = {"eval_points": "change_points", "point_widgets": "change_point_widgets"}
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a workbench method runs: its SQL model, evaluation points, output schema."""
+
+    model: str
+    points: str | None  # "single" (T), "weekly" (T − 7k), "deployments", or None (scalars only)
+    schema: dict[str, pl.DataType]
+    requires: tuple[str, str] | None = None  # (what, REQUIRED_TABLES key) when it needs tables
+
+
+_CHANGES = ("change evaluation", "changes")
+_PROPAGATION_CANDIDATES = {
+    "pattern_type": pl.String,
+    "key": pl.String,
+    "hub_slug": pl.String,
+    "metric": pl.Float64,
+    "hub_count": pl.Int64,
+}
+_PLANS: dict[str, _Plan] = {
+    "friction": _Plan("friction", "single", schemas.FRICTION),
+    "friction_history": _Plan("friction", "weekly", schemas.FRICTION),
+    "bottlenecks": _Plan(
+        "bottlenecks", "single", schemas.BOTTLENECKS, ("bottlenecks", "bottlenecks")
+    ),
+    "funnel": _Plan("funnel", "single", schemas.FUNNEL, ("funnel", "funnel")),
+    "funnel_annotations": _Plan("funnel_annotations", None, schemas.FUNNEL_ANNOTATIONS),
+    "health": _Plan("health", "single", schemas.HEALTH, ("health", "health")),
+    "health_trend": _Plan(
+        "health_trend", "weekly", schemas.HEALTH_TREND, ("health trend", "health-trend")
+    ),
+    "recorded_health": _Plan("recorded_health", None, schemas.RECORDED_HEALTH),
+    "propagation": _Plan("propagation_candidates", "single", _PROPAGATION_CANDIDATES),
+    "changes": _Plan("changes", "deployments", schemas.CHANGES, _CHANGES),
+    "changes_summary": _Plan("changes_summary", "deployments", schemas.CHANGES_SUMMARY, _CHANGES),
+    "change_widgets": _Plan("change_widgets", "deployments", schemas.CHANGE_WIDGETS, _CHANGES),
+    "change_signals": _Plan("change_signals", None, schemas.CHANGE_SIGNALS, _CHANGES),
+}
 
 
 class Workbench:
@@ -121,52 +160,49 @@ class Workbench:
         if missing:
             raise MissingTablesError(what, missing)
 
-    def statement(
-        self,
-        target: str,
-        settings: Settings,
-        as_of: dt.datetime,
-        points: Sequence[tuple[int, dt.datetime, dt.datetime]] | None = None,
-        overrides: Mapping[str, str] | None = None,
-    ) -> str:
-        """The one SQL statement computing model ``target`` (for inspection or reuse)."""
-        inputs = vocabulary_relations(settings)
-        if points is not None:
-            inputs["eval_points"] = eval_points_relation(points)
-        return compose(
-            target,
-            inputs=inputs,
-            scalars=scalar_settings(settings, as_of),
-            tables=self.source.tables,
-            overrides=overrides,
-            materialize=self.source.kind == "postgres",
-        )
-
-    def _run(
-        self,
-        target: str,
-        schema: dict[str, pl.DataType],
-        settings: Settings,
-        as_of: dt.datetime,
-        points: Sequence[tuple[int, dt.datetime, dt.datetime]] | None = None,
-        overrides: Mapping[str, str] | None = None,
-    ) -> pl.DataFrame:
-        sql = self.statement(target, settings, as_of, points, overrides)
-        return schemas.conform(self.source.query(sql), schema)
-
-    def _prepare(self, as_of: AsOf, overrides: dict[str, Any]) -> tuple[dt.datetime, Settings]:
+    def _settings_and_time(
+        self, as_of: AsOf, overrides: dict[str, Any]
+    ) -> tuple[dt.datetime, Settings]:
         settings = self.settings_with(**overrides)
         return self.resolve_as_of(as_of), settings
 
-    @staticmethod
-    def _single_point(t: dt.datetime, s: Settings) -> list[tuple[int, dt.datetime, dt.datetime]]:
-        return [(0, t, t - dt.timedelta(days=s.window_days))]
+    def explain(self, method: str, as_of: AsOf = None, **settings: Any) -> str:
+        """The one SQL statement ``method`` (e.g. ``"friction"``) runs, as it would run now."""
+        t, s = self._settings_and_time(as_of, settings)
+        return self._statement(_PLANS[method], t, s)
+
+    def _statement(self, plan: _Plan, t: dt.datetime, s: Settings) -> str:
+        inputs = vocabulary_relations(s)
+        if plan.points == "single":
+            inputs["eval_points"] = eval_points_relation(
+                [(0, t, t - dt.timedelta(days=s.window_days))]
+            )
+        elif plan.points == "weekly":
+            inputs["eval_points"] = eval_points_relation(weekly_points(t, s.weeks, s.window_days))
+        return compose(
+            plan.model,
+            inputs=inputs,
+            scalars=scalar_settings(s, t),
+            tables=self.source.tables,
+            overrides=_CHANGE_OVERRIDES if plan.points == "deployments" else None,
+            materialize=self.source.kind == "postgres",
+        )
+
+    def _frame(
+        self, method: str, as_of: AsOf, overrides: dict[str, Any]
+    ) -> tuple[pl.DataFrame, dt.datetime, Settings]:
+        """Run ``method``'s plan: its frame (conformed to its schema), T and the settings used."""
+        plan = _PLANS[method]
+        if plan.requires:
+            self._require(plan.requires[0], plan.requires[1])
+        t, s = self._settings_and_time(as_of, overrides)
+        frame = schemas.conform(self.source.query(self._statement(plan, t, s)), plan.schema)
+        return frame, t, s
 
     # ---------------------------------------------------------------- metrics
     def friction(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Friction score per widget existing at T, worst first."""
-        t, s = self._prepare(as_of, settings)
-        frame = self._run("friction", schemas.FRICTION, s, t, self._single_point(t, s))
+        frame, _, _ = self._frame("friction", as_of, settings)
         return frame.sort(
             ["score", "hub_slug", "widget_name", "widget_id"],
             descending=[True, False, False, False],
@@ -174,17 +210,12 @@ class Workbench:
 
     def friction_history(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Friction per widget at the end of each of the last ``weeks`` weeks (T − 7k days)."""
-        t, s = self._prepare(as_of, settings)
-        frame = self._run(
-            "friction", schemas.FRICTION, s, t, weekly_points(t, s.weeks, s.window_days)
-        )
+        frame, _, _ = self._frame("friction_history", as_of, settings)
         return frame.sort(["as_of", "hub_slug", "widget_name", "widget_id"])
 
     def bottlenecks(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Open pipeline items stalled past their stage threshold at T, most severe first."""
-        self._require("bottlenecks", "bottlenecks")
-        t, s = self._prepare(as_of, settings)
-        frame = self._run("bottlenecks", schemas.BOTTLENECKS, s, t, self._single_point(t, s))
+        frame, _, _ = self._frame("bottlenecks", as_of, settings)
         rank = pl.col("severity").replace_strict(_SEVERITY_ORDER, default=9, return_dtype=pl.Int64)
         return frame.sort(
             [rank, pl.col("age_days"), pl.col("subject_id")], descending=[False, True, False]
@@ -192,95 +223,58 @@ class Workbench:
 
     def funnel(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Pipeline funnel of the cohort created in [T − cohort_days, T), per hub and ``all``."""
-        self._require("funnel", "funnel")
-        t, s = self._prepare(as_of, settings)
-        frame = self._run("funnel", schemas.FUNNEL, s, t, self._single_point(t, s))
+        frame, _, _ = self._frame("funnel", as_of, settings)
         return frame.sort([pl.col("hub_slug") != "all", "hub_slug", "step_index"])
 
     def funnel_annotations(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Friction annotations of the funnel's cohort window and the share a candidate cites."""
-        t, s = self._prepare(as_of, settings)
-        frame = self._run("funnel_annotations", schemas.FUNNEL_ANNOTATIONS, s, t)
+        frame, _, _ = self._frame("funnel_annotations", as_of, settings)
         return frame.sort([pl.col("hub_slug") != "all", "hub_slug"])
 
     def health(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Hub health at T, one row per hub."""
-        self._require("health", "health")
-        t, s = self._prepare(as_of, settings)
-        return self._run("health", schemas.HEALTH, s, t, self._single_point(t, s)).sort("hub_slug")
+        return self._frame("health", as_of, settings)[0].sort("hub_slug")
 
     def health_trend(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Hub health at T − 7k days (k < ``weeks``), each as of its own date, in one query."""
-        self._require("health trend", "health-trend")
-        t, s = self._prepare(as_of, settings)
-        points = weekly_points(t, s.weeks, s.window_days)
-        return self._run("health_trend", schemas.HEALTH_TREND, s, t, points).sort(
-            ["hub_slug", "as_of"]
-        )
+        return self._frame("health_trend", as_of, settings)[0].sort(["hub_slug", "as_of"])
 
     def health_arrows(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Per hub: score at T vs ``trend_arrow_weeks`` weeks before, with the trend arrow."""
-        t, s = self._prepare(as_of, settings)
+        s = self.settings_with(**settings)
         weeks = max(s.weeks, s.trend_arrow_weeks + 1)
-        trend = self.health_trend(as_of=t, **{**settings, "weeks": weeks})
+        trend = self.health_trend(as_of=as_of, **{**settings, "weeks": weeks})
         return trend_arrows(trend, s.trend_arrow_weeks)
 
     def recorded_health(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """The application's own ``hub_health_snapshots`` over the trend's span (may be empty)."""
-        t, s = self._prepare(as_of, settings)
-        return self._run("recorded_health", schemas.RECORDED_HEALTH, s, t).sort(
-            ["hub_slug", "computed_at"]
-        )
+        frame, _, _ = self._frame("recorded_health", as_of, settings)
+        return frame.sort(["hub_slug", "computed_at"])
 
     def propagation(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Cross-hub patterns at T: annotation clusters and painful widget types."""
-        t, s = self._prepare(as_of, settings)
-        candidates = self._run(
-            "propagation_candidates",
-            {
-                "pattern_type": pl.String,
-                "key": pl.String,
-                "hub_slug": pl.String,
-                "metric": pl.Float64,
-                "hub_count": pl.Int64,
-            },
-            s,
-            t,
-            self._single_point(t, s),
-        ).with_columns(pl.lit(t).cast(schemas.UTC).alias("as_of"))
-        return build_patterns(candidates, s.pattern_min_hubs)
+        candidates, t, s = self._frame("propagation", as_of, settings)
+        stamped = candidates.with_columns(pl.lit(t).cast(schemas.UTC).alias("as_of"))
+        return build_patterns(stamped, s.pattern_min_hubs)
 
     def changes(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Change evaluation of each deployment in [T − report_days, T), newest first."""
-        self._require("change evaluation", "changes")
-        t, s = self._prepare(as_of, settings)
-        frame = self._run("changes", schemas.CHANGES, s, t, overrides=_CHANGE_OVERRIDES)
+        frame, _, _ = self._frame("changes", as_of, settings)
         return frame.sort(["deployed_at", "deployment_id"], descending=[True, False])
 
     def changes_summary(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """One row: deployments, share evaluated, verdicts, change failure rate, lead times."""
-        self._require("change evaluation", "changes")
-        t, s = self._prepare(as_of, settings)
-        return self._run(
-            "changes_summary", schemas.CHANGES_SUMMARY, s, t, overrides=_CHANGE_OVERRIDES
-        )
+        return self._frame("changes_summary", as_of, settings)[0]
 
     def change_widgets(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Before/after friction of each evaluated deployment's widgets and its control group."""
-        self._require("change evaluation", "changes")
-        t, s = self._prepare(as_of, settings)
-        frame = self._run(
-            "change_widgets", schemas.CHANGE_WIDGETS, s, t, overrides=_CHANGE_OVERRIDES
-        )
+        frame, _, _ = self._frame("change_widgets", as_of, settings)
         return frame.sort(["deployment_id", "role", "widget_name", "widget_id"])
 
     def change_signals(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Mean outcome-signal value per signal type per deployment in the report range."""
-        self._require("change evaluation", "changes")
-        t, s = self._prepare(as_of, settings)
-        return self._run("change_signals", schemas.CHANGE_SIGNALS, s, t).sort(
-            ["deployment_id", "signal_type"]
-        )
+        frame, _, _ = self._frame("change_signals", as_of, settings)
+        return frame.sort(["deployment_id", "signal_type"])
 
 
 def connect(
