@@ -39,7 +39,7 @@ format: install  ## apply ruff's formatting and fixes
 	$(BIN)/ruff check --fix .
 
 lab: install  ## open JupyterLab on notebooks/ with the project's environment
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: install  ## the full benchmark ladder; rewrites docs/performance.md
 	$(BIN)/python -m benchmarks

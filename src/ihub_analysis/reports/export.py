@@ -1,0 +1,117 @@
+"""Turn an executed report notebook into one self-contained HTML file.
+
+nbconvert's ``lab`` layout with a template of ours (``templates/ihub_report``)
+that drops every CDN script (require.js, MathJax, mermaid, widgets) and
+JupyterLab's stylesheet, inlines our stylesheet and — once per page, only if a
+chart needs it — the Vega bundle the charts' ``vegaEmbed`` calls expect.
+Code, prompts and the parameters cells are not exported; stderr output stays
+in the audit notebook only.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import nbformat
+from nbconvert import HTMLExporter
+from traitlets.config import Config
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "ihub_report"
+#: Cells not to show: Papermill's injected parameters and the notebook's own defaults.
+HIDDEN_CELL_TAGS = ("parameters", "injected-parameters")
+#: The call by which a chart's inline script draws itself.
+CHART_CALL = "vegaEmbed("
+
+
+@functools.cache
+def jinja() -> jinja2.Environment:
+    """The environment of our own (non-nbconvert) templates, HTML-escaping by default."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@functools.cache
+def stylesheet() -> str:
+    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
+
+
+@functools.cache
+def vega_bundle() -> str:
+    """The charts' Vega/Vega-Lite/vega-embed bundle, safe inside a ``<script>`` element."""
+    from ihub_analysis.charts import javascript_bundle
+
+    return javascript_bundle().replace("</script", "<\\/script")
+
+
+def render_footer(context: dict[str, Any]) -> str:
+    return jinja().get_template("footer.html.j2").render(**context)
+
+
+def _exporter() -> HTMLExporter:
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = set(HIDDEN_CELL_TAGS)
+    config.HTMLExporter.exclude_input = True
+    config.HTMLExporter.exclude_input_prompt = True
+    config.HTMLExporter.exclude_output_prompt = True
+    config.HTMLExporter.exclude_anchor_links = True
+    config.HTMLExporter.embed_images = True
+    config.CSSHTMLHeaderPreprocessor.enabled = False  # code-highlighting CSS: no code is shown
+    return HTMLExporter(
+        config=config,
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES)],
+    )
+
+
+def _presentable(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy without stderr streams (warnings belong in the audit notebook, not the report)."""
+    shown = copy.deepcopy(nb)
+    for cell in shown.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.output_type == "stream" and o.get("name") == "stderr")
+            ]
+    return shown
+
+
+def draws_charts(nb: nbformat.NotebookNode) -> bool:
+    """Whether any output calls ``vegaEmbed`` (then the page needs the bundle)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            html = output.get("data", {}).get("text/html", "")
+            text = "".join(html) if isinstance(html, list) else html
+            if CHART_CALL in text:
+                return True
+    return False
+
+
+def notebook_html(
+    nb: nbformat.NotebookNode, *, name: str, title: str, subtitle: str, footer: str
+) -> str:
+    """The report page of executed notebook ``nb``."""
+    shown = _presentable(nb)
+    resources = {
+        "metadata": {"name": f"{title} — Inter-Hub"},
+        "ihub": {
+            "name": name,
+            "subtitle": subtitle,
+            "css": stylesheet(),
+            "bundle": vega_bundle() if draws_charts(shown) else "",
+            "footer": footer,
+        },
+    }
+    body, _ = _exporter().from_notebook_node(shown, resources=resources)
+    return body
