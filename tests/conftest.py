@@ -20,6 +20,24 @@ from ihub_analysis.workbench import Workbench
 
 OpenWorld = Callable[..., Workbench]
 
+#: Every metric method of the workbench (each takes ``as_of=`` and settings).
+METRIC_METHODS = [
+    "friction",
+    "friction_history",
+    "bottlenecks",
+    "funnel",
+    "funnel_annotations",
+    "health",
+    "health_trend",
+    "health_arrows",
+    "recorded_health",
+    "propagation",
+    "changes",
+    "changes_summary",
+    "change_widgets",
+    "change_signals",
+]
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PG_ADMIN_URL = os.environ.get("IHUB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from builder import T, World, days
+from conftest import METRIC_METHODS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -25,21 +26,6 @@ EVENT_TYPES = ["click", "view", "submit", "error", "validation_error"]
 CATEGORIES = ["friction", "confusion", "bug", "praise"]
 SEVERITIES = ["low", "medium", "high", "critical", "odd"]
 TRIAGE = ["in_review", "accepted", "rejected", "duplicate", "open", "promoted"]
-METHODS = [
-    "friction",
-    "friction_history",
-    "bottlenecks",
-    "funnel",
-    "funnel_annotations",
-    "health",
-    "health_trend",
-    "recorded_health",
-    "propagation",
-    "changes",
-    "changes_summary",
-    "change_widgets",
-    "change_signals",
-]
 
 
 def _when(rng: random.Random, lo: float, hi: float) -> dt.datetime:
@@ -163,7 +149,7 @@ class Scene:
 
 def _results(world: World, path: Path) -> dict[str, object]:
     with ihub_analysis.connect(world.to_duckdb(path)) as wb:
-        return {m: getattr(wb, m)(as_of=T, weeks=3) for m in METHODS}
+        return {m: getattr(wb, m)(as_of=T, weeks=3) for m in METRIC_METHODS}
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -174,5 +160,5 @@ def test_rows_at_or_after_t_never_change_results_at_t(seed: int, extra: int) -> 
         before = _results(scene.world, Path(tmp) / "before.duckdb")
         scene.add_future_rows(extra)
         after = _results(scene.world, Path(tmp) / "after.duckdb")
-    for name in METHODS:
+    for name in METRIC_METHODS:
         assert_frame_equal(before[name], after[name], check_exact=True), name

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import METRIC_METHODS
 from polars.testing import assert_frame_equal
 
 import ihub_analysis
@@ -21,22 +22,6 @@ from ihub_analysis.snapshot import take_snapshot
 from ihub_analysis.synth import DEFAULT_END, synthesize_postgres
 from ihub_analysis.workbench import Workbench
 
-METHODS = [
-    "friction",
-    "friction_history",
-    "bottlenecks",
-    "funnel",
-    "funnel_annotations",
-    "health",
-    "health_trend",
-    "health_arrows",
-    "recorded_health",
-    "propagation",
-    "changes",
-    "changes_summary",
-    "change_widgets",
-    "change_signals",
-]
 AS_OF = [
     DEFAULT_END,
     DEFAULT_END - dt.timedelta(days=17, hours=5, minutes=3, microseconds=7),
@@ -67,7 +52,7 @@ def engines(
 
 
 @pytest.mark.parametrize("as_of", AS_OF, ids=["end", "mid-day", "early"])
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", METRIC_METHODS)
 def test_same_rows_on_postgres_and_snapshot(
     engines: tuple[Workbench, Workbench], method: str, as_of: dt.datetime
 ) -> None:

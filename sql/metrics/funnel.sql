@@ -27,17 +27,10 @@ candidate_steps AS (
     FROM funnel_candidates AS fc
     CROSS JOIN steps AS s
 ),
-scopes AS (
-    SELECT h.id AS hub_id, h.slug AS hub_slug
-    FROM hubs AS h
-    WHERE h.created_at < :as_of
-    UNION ALL
-    SELECT CAST(NULL AS UUID) AS hub_id, 'all' AS hub_slug
-),
 scoped AS (
     SELECT sc.hub_slug, cs.*
     FROM candidate_steps AS cs
-    JOIN scopes AS sc
+    JOIN hub_scopes AS sc
         ON sc.hub_id = cs.hub_id
     UNION ALL
     SELECT 'all' AS hub_slug, cs.*
@@ -63,7 +56,7 @@ grid AS (
         CASE WHEN s.step_index = 1 THEN NULL ELSE CAST(COALESCE(a.wip, 0) AS BIGINT) END AS wip,
         CAST(a.p50_days AS DOUBLE PRECISION) AS p50_days,
         CAST(a.p90_days AS DOUBLE PRECISION) AS p90_days
-    FROM scopes AS sc
+    FROM hub_scopes AS sc
     CROSS JOIN steps AS s
     LEFT JOIN aggregated AS a
         ON a.hub_slug = sc.hub_slug AND a.step_index = s.step_index

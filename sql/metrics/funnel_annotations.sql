@@ -26,19 +26,12 @@ cited AS (
         ) AS is_cited
     FROM cohort_annotations AS ca
 ),
-scopes AS (
-    SELECT h.id AS hub_id, h.slug AS hub_slug
-    FROM hubs AS h
-    WHERE h.created_at < :as_of
-    UNION ALL
-    SELECT CAST(NULL AS UUID) AS hub_id, 'all' AS hub_slug
-),
 counted AS (
     SELECT
         sc.hub_slug,
         count(ct.id) AS friction_annotations,
         count(ct.id) FILTER (WHERE ct.is_cited) AS cited_annotations
-    FROM scopes AS sc
+    FROM hub_scopes AS sc
     LEFT JOIN cited AS ct
         ON ct.hub_id = sc.hub_id OR sc.hub_slug = 'all'
     GROUP BY sc.hub_slug
