@@ -9,6 +9,7 @@ and one before most of the history, where the funnel and changes are sparse.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def engines(
 ) -> Iterator[tuple[Workbench, Workbench]]:
     import psycopg
 
-    name = "ihub_test_parity_" + tmp_path_factory.mktemp("p").name.replace("-", "_")[-12:]
+    name = f"ihub_test_parity_{uuid.uuid4().hex[:12]}"  # unique per xdist worker
     url = pg_admin.rsplit("/", 1)[0] + "/" + name
     with psycopg.connect(pg_admin, autocommit=True) as con:
         con.execute(f'CREATE DATABASE "{name}"')
