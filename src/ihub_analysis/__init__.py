@@ -15,7 +15,23 @@ try:
 except PackageNotFoundError:  # running from a checkout without installing
     __version__ = "0.0.0+unknown"
 
-from ihub_analysis.settings import Settings
-from ihub_analysis.workbench import Workbench, connect
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ihub_analysis.settings import Settings
+    from ihub_analysis.workbench import Workbench, connect
 
 __all__ = ["Settings", "Workbench", "__version__", "connect"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the workbench (and polars) on first use: ``ihub snapshot``/``synth`` start faster."""
+    if name in ("Workbench", "connect"):
+        from ihub_analysis import workbench
+
+        return getattr(workbench, name)
+    if name == "Settings":
+        from ihub_analysis.settings import Settings
+
+        return Settings
+    raise AttributeError(f"module 'ihub_analysis' has no attribute {name!r}")

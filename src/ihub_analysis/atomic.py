@@ -80,7 +80,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     On any failure (or if the process is killed) the temporary file is removed
     and ``target`` keeps its previous content.  A DuckDB file must be closed
     before the block ends: a leftover write-ahead log means data that is not in
-    the file yet, so the commit is refused rather than the log dropped.
+    the file yet, so the commit is refused rather than the log dropped.  The
+    replaced file's own stale ``.wal``, if any, goes with it.
     """
     target = Path(target).absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -102,8 +103,11 @@ def atomic_path(target: Path) -> Iterator[Path]:
             raise RuntimeError(f"{tmp} still has a write-ahead log: close it before committing")
         _fsync(tmp)
         tmp.replace(target)
-        _fsync(target.parent)
         committed = True
+        # A log left by a crashed session on the file just replaced belongs to that
+        # file; DuckDB refuses to open the new one beside it ("WAL does not match").
+        target.with_name(target.name + ".wal").unlink(missing_ok=True)
+        _fsync(target.parent)
     finally:
         if not committed:
             _remove(_companions(tmp))

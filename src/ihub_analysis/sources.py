@@ -268,6 +268,26 @@ def postgres_error_message(exc: BaseException, spec: SourceSpec) -> str:
     return f"cannot connect to {spec.display}: {_first_line(raw)} (database {dbname!r})"
 
 
+def resolve_statement_timeout(value: str | None = None) -> str:
+    """The per-statement limit: ``value``, else ``IHUB_STATEMENT_TIMEOUT``, else 300s."""
+    timeout = (value or os.environ.get("IHUB_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT)).strip()
+    if not re.fullmatch(r"\d+\s*(ms|s|min|h)?", timeout):
+        raise SourceError(f"invalid statement timeout {timeout!r} (e.g. 300s, 5min, 0 for none)")
+    return timeout.replace(" ", "")
+
+
+def session_options(statement_timeout: str) -> str:
+    """libpq ``options`` of every session we open on a live database.
+
+    Read-only by default, bounded in time, in UTC: analysis can neither write to
+    nor stall production, and timestamps come back the same as from DuckDB.
+    """
+    return (
+        f"-c default_transaction_read_only=on -c statement_timeout={statement_timeout} "
+        "-c TimeZone=UTC"
+    )
+
+
 class PostgresSource(Source):
     kind = "postgres"
 
@@ -275,21 +295,8 @@ class PostgresSource(Source):
         import sqlalchemy as sa
 
         self.spec = spec
-        timeout = statement_timeout or os.environ.get(
-            "IHUB_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT
-        )
-        if not re.fullmatch(r"\d+\s*(ms|s|min|h)?", timeout.strip()):
-            raise SourceError(
-                f"invalid statement timeout {timeout!r} (e.g. 300s, 5min, 0 for none)"
-            )
-        self.statement_timeout = timeout.strip()
-        options = " ".join(
-            [
-                "-c default_transaction_read_only=on",
-                f"-c statement_timeout={self.statement_timeout.replace(' ', '')}",
-                "-c TimeZone=UTC",
-            ]
-        )
+        self.statement_timeout = resolve_statement_timeout(statement_timeout)
+        options = session_options(self.statement_timeout)
         try:
             url = sa.make_url(spec.location).set(drivername="postgresql+psycopg")
         except Exception:
