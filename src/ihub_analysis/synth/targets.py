@@ -132,7 +132,8 @@ def postgres_spec(url: str) -> SourceSpec:
 
 
 def write_postgres(data: SyntheticData, spec: SourceSpec, progress: Progress) -> None:
-    """Load an empty Inter-Hub database in one transaction (rolled back on any failure)."""
+    """Load an empty Inter-Hub database in one transaction (rolled back on any failure),
+    then ``ANALYZE`` it."""
     try:
         con = psycopg.connect(
             spec.location, application_name="ihub-analysis synth", connect_timeout=10
@@ -149,6 +150,10 @@ def write_postgres(data: SyntheticData, spec: SourceSpec, progress: Progress) ->
                 if table == "requirements":
                     _fill_deferred(con, data.tables[DEFERRED[0]])
                 progress.advance(table, tbl.num_rows)
+            # Planner statistics now, as after any bulk load: without them Postgres
+            # plans the metric queries on guesses until autovacuum gets round to it.
+            table = ""
+            con.execute("ANALYZE")
     except psycopg.Error as exc:
         first = scrub(str(exc), spec.text).strip().splitlines()
         raise IhubError(
