@@ -1,15 +1,9 @@
 -- interval_activity: interaction events and error events of each interval's widget
--- in [lo, hi), counted exactly but cheaply. Events are scanned once into per-widget
--- UTC-day totals (day number = floor(epoch / 86400); date_part is a double on both
--- engines and much cheaper than a time-zone-aware date_trunc or a numeric EXTRACT);
--- an interval adds up the days it covers whole from those
+-- in [lo, hi), counted exactly but cheaply. Events (event_days) are summed into
+-- per-widget UTC-day totals; an interval adds up the days it covers whole from those
 -- totals and counts raw events only on its (at most two) partial edge days. Many
 -- overlapping windows (health trend, change evaluation) then cost little more than one.
-WITH span AS (
-    SELECT min(lo) AS lo, max(hi) AS hi
-    FROM activity_intervals
-),
-bounds AS (
+WITH bounds AS (
     SELECT
         interval_id,
         widget_id,
@@ -19,17 +13,6 @@ bounds AS (
         CAST(ceil(date_part('epoch', lo) / 86400) AS INTEGER) AS first_whole_day,
         CAST(floor(date_part('epoch', hi) / 86400) AS INTEGER) AS hi_day
     FROM activity_intervals
-),
--- scanned twice (daily totals, edge days) rather than stored: a scan is cheaper
-event_days AS NOT MATERIALIZED (
-    SELECT
-        e.widget_id,
-        e.occurred_at,
-        CAST(floor(date_part('epoch', e.occurred_at) / 86400) AS INTEGER) AS day,
-        CASE WHEN e.event_type IN (SELECT event_type FROM error_event_types) THEN 1 ELSE 0 END AS is_error
-    FROM interaction_events AS e
-    WHERE e.occurred_at >= (SELECT lo FROM span)
-        AND e.occurred_at < (SELECT hi FROM span)
 ),
 daily AS (
     SELECT widget_id, day, count(*) AS events, sum(is_error) AS errors
