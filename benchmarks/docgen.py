@@ -339,8 +339,9 @@ def _metrics(r: dict[str, Any]) -> list[str]:
         "parallel workers). The DuckDB ÷ Postgres column is the ratio of the medians with the "
         "range of the per-round ratios. "
         + (
-            f"The suite also runs once on the freshly loaded Postgres database, before "
-            f"`ANALYZE`, up to {r['config']['no_stats_max_events']:,} events (beyond that its "
+            f"The suite also runs once on the freshly loaded Postgres database (straight after "
+            f"`ihub synth --pg`, whose load ends with `ANALYZE`; before the `VACUUM`), up to "
+            f"{r['config']['no_stats_max_events']:,} events (beyond that its "
             "plans take too long to wait for)."
             if r["config"].get("no_stats_max_events")
             else ""
@@ -415,7 +416,7 @@ def _metrics(r: dict[str, Any]) -> list[str]:
                 for k, v in raw["metrics"].items()
             ]
             out += [
-                f"Postgres **before `ANALYZE`** (freshly loaded, no planner statistics; one run, "
+                f"Postgres **freshly loaded** (straight after `ihub synth --pg`; one run, "
                 f"`statement_timeout` {raw['timeout']}): "
                 + ", ".join(cells)
                 + f" — {_num(raw['total_s'], ' s')} in all.",
@@ -554,7 +555,7 @@ def _steps(r: dict[str, Any]) -> list[tuple[float, str]]:
         for engine in ("duckdb", "postgres"):
             add(_get(e, engine, "suite_s", "median"), f"metric suite on {engine}, {size}")
         raw = _get(e, "postgres_no_stats", "total_s")
-        add(raw, f"metric suite on postgres before ANALYZE, {size} (one run)")
+        add(raw, f"metric suite on postgres freshly loaded, {size} (one run)")
     for size, e in sec["reports"]["by_size"].items():
         for name, x in e.items():
             add(_get(x, "render_s", "median"), f"report {name}, {size}")
@@ -607,10 +608,11 @@ def _limits(r: dict[str, Any]) -> list[str]:
         size, p = raw
         top = p["top_operators"][0] if p["top_operators"] else {}
         out += [
-            f"### `{p['metric']}` on Postgres before `ANALYZE`, {_events(size)}",
+            f"### `{p['metric']}` on Postgres freshly loaded, {_events(size)}",
             "",
-            f"On the freshly loaded database — no planner statistics, as after a bulk load on a "
-            f"server whose autovacuum is off or has not run yet — the same statement takes "
+            f"On the freshly loaded database — straight after `ihub synth --pg`, whose load "
+            f"ends with `ANALYZE` (a bulk load without it leaves the planner guessing until "
+            f"autovacuum runs, and autovacuum is off on this server) — the same statement takes "
             f"{_num(p['total_ms'] / 1000, ' s')} under `EXPLAIN ANALYZE`. "
             + (
                 f"{(top['self_ms'] / p['total_ms'] * 100 if p['total_ms'] else 0):.0f} % of it is "
@@ -621,7 +623,7 @@ def _limits(r: dict[str, Any]) -> list[str]:
                 else ""
             )
             + (
-                " Without statistics every estimate is a default, so the planner chose a nested "
+                " The planner's estimates were off, so it chose a nested "
                 "loop that probes `interaction_events` once per outer row instead of one pass "
                 "over the table; after `ANALYZE` the same statement runs in the time shown in "
                 "the metric tables."

@@ -224,7 +224,7 @@ class Ladder:
             if db is not None:
                 url = db[1]
                 if n <= self.cfg.no_stats_max_events:
-                    with self._guard(f"metrics before ANALYZE at {_size(n)}"):
+                    with self._guard(f"metrics freshly loaded at {_size(n)}"):
                         self.no_stats_metrics(n, url)
                 analyze_s = self.analyze(url)
                 self.sections["metrics"]["by_size"].setdefault(_size(n), {})["analyze_s"] = (
@@ -359,7 +359,7 @@ class Ladder:
         return _json_out(m), m
 
     def no_stats_metrics(self, n: int, url: str) -> None:
-        """The suite once on the freshly loaded database, before any ``ANALYZE``."""
+        """The suite once on the freshly loaded database: only the loader's own ``ANALYZE``."""
         out, _ = self._suite(url, self.cfg.metric_timeout)
         per = {k: v.get("seconds") for k, v in out["metrics"].items()}
         slowest = max((k for k, v in per.items() if v is not None), key=lambda k: per[k] or 0)
@@ -369,7 +369,7 @@ class Ladder:
             "slowest": slowest,
             "timeout": self.cfg.metric_timeout,
         }
-        _log(f"[{_size(n)}] postgres before ANALYZE: slowest {slowest} {per[slowest]:.2f} s")
+        _log(f"[{_size(n)}] postgres freshly loaded: slowest {slowest} {per[slowest]:.2f} s")
         if n == min(self.largest_pg, self.cfg.no_stats_max_events):
             statement = profiling.metric_sql(url, slowest, _as_of_dt())
             entry["profile"] = profiling.pg_profile(url, statement, self.cfg.metric_timeout)
@@ -756,7 +756,7 @@ def targets(sections: dict[str, Any], sizes: list[int]) -> list[dict[str, Any]]:
         worst_raw = [v["seconds"] for v in raw.values() if "seconds" in v]
         bad = any("error" in v for v in raw.values())
         add(
-            "slowest single metric on Postgres, freshly loaded (no ANALYZE)",
+            "slowest single metric on Postgres, straight after `ihub synth --pg`",
             None if bad or not worst_raw else round(max(worst_raw), 3),
             10.0,
             "s",
