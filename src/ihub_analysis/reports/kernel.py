@@ -106,6 +106,10 @@ class KernelEnvEngine(NBClientEngine):
                 startup_timeout=start_timeout,
                 log=logger,
                 log_output=False,
+                # Every output is in hand when execution ends; a graceful shutdown
+                # escalates to SIGINT on a slow kernel, which then logs a scary
+                # "KeyboardInterrupt caught in kernel" on the user's terminal.
+                shutdown_kernel="immediate",
                 config=Config({"KernelManager": transport}),
             )
             return client.execute(env=kernel_env)
