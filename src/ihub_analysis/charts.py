@@ -959,6 +959,10 @@ def health_trend_chart(
     return _finish(chart)
 
 
+#: The words the legend gives the trend arrows of ``Workbench.health_arrows()``.
+_DIRECTION_OF_ARROW = {"↑": "better", "↓": "worse", "→": "unchanged", "·": "unknown"}
+
+
 def health_change_chart(
     arrows: pl.DataFrame,
     *,
@@ -973,14 +977,7 @@ def health_change_chart(
     if frame.is_empty():
         return no_data_chart(title, "No hub to show for this selection.")
     data = frame.with_columns(
-        pl.when(pl.col("change").is_null())
-        .then(pl.lit("unknown"))
-        .when(pl.col("change") > 0)
-        .then(pl.lit("better"))
-        .when(pl.col("change") < 0)
-        .then(pl.lit("worse"))
-        .otherwise(pl.lit("unchanged"))
-        .alias("direction"),
+        pl.col("arrow").replace_strict(_DIRECTION_OF_ARROW, default="unknown").alias("direction"),
         pl.format("{} {}", "arrow", pl.col("health_score").cast(pl.String)).alias("label"),
         pl.max_horizontal(
             "health_score", pl.col("previous_score").fill_null(pl.col("health_score"))
