@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import psycopg
 
 from ihub_analysis import __version__
@@ -252,12 +253,14 @@ class World:
                 rows = self.rows.get(name, [])
                 if not rows:
                     continue
+                # one bulk insert per table through Arrow: row-by-row inserts are slow
                 cols = schema[name].as_of_phase(phase).column_names
-                placeholders = ", ".join("?" for _ in cols)
-                con.executemany(
-                    f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({placeholders})",
-                    [[_duck_value(r[c]) for c in cols] for r in rows],
+                incoming = pl.DataFrame(
+                    [{c: _duck_value(r[c]) for c in cols} for r in rows], infer_schema_length=None
                 )
+                con.register("incoming", incoming.to_arrow())
+                con.execute(f"INSERT INTO {name} ({', '.join(cols)}) SELECT * FROM incoming")
+                con.unregister("incoming")
             write_meta(
                 con, SnapshotMeta(taken_at, "test world", __version__, schema.fingerprint(), {})
             )

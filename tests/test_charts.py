@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
-from collections import defaultdict
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import altair as alt
-import duckdb
 import polars as pl
 import pytest
 from builder import T, World, days
@@ -109,48 +105,11 @@ def chart_world(seed: int = 7, weeks: int = 13) -> World:
     return w
 
 
-def write_duckdb(world: World, path: Path, phase: int = 7) -> str:
-    """``world.to_duckdb`` with the rows bulk-inserted (row-by-row inserts are slow)."""
-    rows, world.rows = world.rows, defaultdict(list)
-    try:
-        world.to_duckdb(path, phase=phase)  # tables and snapshot metadata only
-    finally:
-        world.rows = rows
-    con = duckdb.connect(str(path))
-    try:
-        created = {
-            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
-        for name, records in rows.items():
-            if name not in created or not records:
-                continue  # a later phase's table, or nothing to write
-            # the columns this phase's table has (later phases add some)
-            cols = [d[0] for d in con.execute(f"SELECT * FROM {name} LIMIT 0").description]
-            frame = pl.DataFrame(
-                [{c: _plain(r.get(c)) for c in cols} for r in records], infer_schema_length=None
-            )
-            con.register("incoming", frame.to_arrow())
-            names = ", ".join(cols)
-            con.execute(f"INSERT INTO {name} ({names}) SELECT {names} FROM incoming")
-            con.unregister("incoming")
-    finally:
-        con.close()
-    return str(path)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return value
-
-
 def world_duckdb(factory: pytest.TempPathFactory, *, weeks: int = 13, phase: int = 7) -> str:
     """The world as a DuckDB snapshot, written once per test process (shared by both modules)."""
     path = factory.getbasetemp() / f"chart-world-w{weeks}-p{phase}.duckdb"
     if not path.exists():
-        write_duckdb(chart_world(weeks=weeks), path, phase=phase)
+        chart_world(weeks=weeks).to_duckdb(path, phase=phase)
     return str(path)
 
 
