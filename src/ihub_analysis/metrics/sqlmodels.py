@@ -39,9 +39,10 @@ class Model:
     name: str
     sql: str  # comments stripped, trailing semicolon removed
 
-    @property
-    def references(self) -> set[str]:
-        return {m.lower() for m in _RELATION_REF.findall(_code_only(self.sql))}
+
+def references(sql: str) -> set[str]:
+    """The relations a model reads: every name after ``FROM`` or ``JOIN``."""
+    return {m.lower() for m in _RELATION_REF.findall(_code_only(sql))}
 
 
 def _code_only(sql: str) -> str:
@@ -120,8 +121,7 @@ def _order(target: str, available: Mapping[str, str]) -> list[str]:
         if name in visiting:
             raise ValueError(f"cycle in SQL models at {name}")
         visiting.add(name)
-        for ref in sorted(_RELATION_REF.findall(_code_only(available[name]))):
-            ref = ref.lower()
+        for ref in sorted(references(available[name])):
             if ref in available and ref != name:
                 visit(ref)
         visiting.discard(name)
