@@ -1,21 +1,26 @@
 """``ihub report``: execute the report notebooks in parallel, export them, write the board.
 
-Nothing already written is lost: every file is replaced atomically, a report's
-HTML only after its notebook ran to the end, and a failed notebook lands in
-``failed/<name>.ipynb`` beside the untouched previous HTML.  Bad input (an
-unknown report, a source that cannot be opened) is found before any file is
-written.
+A run replaces the output folder as one set (:mod:`ihub_analysis.reports.staging`):
+every report's HTML and notebook and the board are written to a staging folder
+and swapped in together, so a reader — or a run killed half-way, or a full
+disk — never leaves HTML that disagrees with its notebook.  Within the new set
+a report whose notebook failed keeps its previous HTML and notebook, with the
+failed notebook in ``failed/<name>.ipynb``; reports not rendered in this run
+are carried over untouched.  Bad input (an unknown report, a source that cannot
+be opened) is found before any file is written.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +29,12 @@ from typing import Any, TextIO
 import nbformat
 
 from ihub_analysis import __version__
-from ihub_analysis.atomic import write_text_atomic
-from ihub_analysis.errors import BadInput
+from ihub_analysis.atomic import removed_unless_finished
+from ihub_analysis.errors import IhubError
 from ihub_analysis.paths import DEFAULT_REPORTS_DIR
 from ihub_analysis.redact import scrub
-from ihub_analysis.reports import board, catalog, execute, export
-from ihub_analysis.reports.kernel import kernel_source
+from ihub_analysis.reports import board, catalog, execute, export, staging
+from ihub_analysis.reports.kernel import kernel_source, kill_running_kernels
 from ihub_analysis.reports.provenance import Provenance, footer_context
 from ihub_analysis.settings import Settings
 from ihub_analysis.timeutil import iso_utc
@@ -50,16 +55,20 @@ class Job:
     kernel_source: str  # password-free
     kernel_env: dict[str, str]
     provenance: Provenance
+    scratch: Path  # the run's private scratch folder
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one report."""
+    """What became of one report: the files to write, or why there are none."""
 
     name: str
     seconds: float
     error: str = ""  # empty when rendered
-    written: Path | None = None
+    page: str = ""  # the report's HTML, when rendered
+    notebook: str = ""  # the executed notebook, when rendered
+    failed_notebook: str = ""  # the notebook executed up to the failure, if it ran
+    failed_cell: str = ""  # 'cell N ("first line"): Error: message' when a cell raised
 
 
 class Progress:
@@ -88,11 +97,9 @@ class Progress:
             failed = f"FAILED after {outcome.seconds:.1f} s"
             self._line(f"{count} report {outcome.name}: {failed}: {outcome.error}")
         else:
-            assert outcome.written is not None
-            size = outcome.written.stat().st_size / 1e6
+            size = len(outcome.page.encode()) / 1e6
             self._line(
-                f"{count} report {outcome.name}: done in {outcome.seconds:.1f} s "
-                f"-> {outcome.written} ({size:.1f} MB)"
+                f"{count} report {outcome.name}: done in {outcome.seconds:.1f} s ({size:.1f} MB)"
             )
 
 
@@ -141,7 +148,11 @@ def _close_thread_event_loop() -> None:
 
 
 def _render(job: Job) -> Outcome:
-    """Execute, export and write one report; a failure is returned, never raised."""
+    """Execute and export one report; a failure is returned, never raised.
+
+    Nothing is written to the output folder here: the run writes every file of
+    the set together once all reports are done.
+    """
     name = job.spec.name
     start = time.monotonic()
     failed_nb = job.out_dir / FAILED_DIR / f"{name}.ipynb"
@@ -151,7 +162,7 @@ def _render(job: Job) -> Outcome:
         declared = execute.declared_parameters(job.notebook)
         execute.check_contract(job.notebook, declared)
         passed, shown = _parameters(job, declared)
-        with tempfile.TemporaryDirectory(prefix=f"ihub-report-{name}-") as scratch:
+        with tempfile.TemporaryDirectory(prefix=f"{name}-", dir=job.scratch) as scratch:
             executed = execute.execute(job.notebook, passed, job.kernel_env, Path(scratch))
         executed = _scrubbed(executed, job.source)
         footer = export.render_footer(footer_context(job.provenance, name, shown))
@@ -162,20 +173,25 @@ def _render(job: Job) -> Outcome:
             subtitle=_subtitle(job.provenance),
             footer=footer,
         )
-        write_text_atomic(job.out_dir / f"{name}.ipynb", nbformat.writes(executed))
-        target = job.out_dir / f"{name}.html"
-        write_text_atomic(target, page)
-        failed_nb.unlink(missing_ok=True)
-        return Outcome(name, time.monotonic() - start, written=target)
+        return Outcome(
+            name, time.monotonic() - start, page=page, notebook=nbformat.writes(executed)
+        )
     except execute.NotebookError as exc:
         message = f"failed in {exc}" if exc.notebook is not None else str(exc)
+        kept = ""
         if exc.notebook is not None:
-            write_text_atomic(failed_nb, nbformat.writes(_scrubbed(exc.notebook, job.source)))
+            kept = nbformat.writes(_scrubbed(exc.notebook, job.source))
             message += f"; executed notebook kept at {failed_nb}"
         previous = job.out_dir / f"{name}.html"
         if previous.exists():
             message += f"; previous {previous} left as it was"
-        return Outcome(name, time.monotonic() - start, error=scrub(message, job.source))
+        return Outcome(
+            name,
+            time.monotonic() - start,
+            error=scrub(message, job.source),
+            failed_notebook=kept,
+            failed_cell=scrub(str(exc), job.source) if exc.notebook is not None else "",
+        )
     except Exception as exc:  # one report's bug must not stop the others
         text = scrub(f"{type(exc).__name__}: {exc}", job.source).strip().splitlines()
         return Outcome(
@@ -197,9 +213,8 @@ def _provenance(wb: Workbench, source_shown: str, as_of: Any, settings: Settings
 
 def _out_dir(out_dir: Path | None) -> Path:
     out = Path(out_dir) if out_dir is not None else DEFAULT_REPORTS_DIR
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"--out {out} exists and is not a directory")
-    return out
+    staging.check_replaceable(out)
+    return out.absolute()
 
 
 def _board_data(
@@ -214,14 +229,33 @@ def _board_data(
 
 
 def _write_board(
-    data: board.BoardData, prov: Provenance, out: Path, outcomes: dict[str, str]
+    data: board.BoardData, prov: Provenance, folder: Path, outcomes: dict[str, str]
 ) -> Path:
+    """Write the board into the staging ``folder`` (its links are checked against that set)."""
     footer = export.render_footer(footer_context(prov, None, {}))
-    links = board.report_links(out, outcomes)
-    page = board.board_html(data, links, prov, footer)
-    target = out / INDEX
-    write_text_atomic(target, page)
+    links = board.report_links(folder, outcomes)
+    target = folder / INDEX
+    staging.put(target, board.board_html(data, links, prov, footer))
     return target
+
+
+def _stage_reports(folder: Path, outcomes: list[Outcome]) -> None:
+    """Write every report's files into the staging ``folder``: notebooks first, then pages.
+
+    A failed report keeps the previous set's HTML and notebook (a consistent pair)
+    and gets ``failed/<name>.ipynb``, or loses an older failure's notebook.
+    """
+    for o in outcomes:
+        if o.notebook:
+            staging.put(folder / f"{o.name}.ipynb", o.notebook)
+        failed = folder / FAILED_DIR / f"{o.name}.ipynb"
+        if o.failed_notebook:
+            staging.put(failed, o.failed_notebook)
+        else:
+            staging.discard(failed, prune_folder=True)
+    for o in outcomes:
+        if o.page:
+            staging.put(folder / f"{o.name}.html", o.page)
 
 
 def _run_all(
@@ -236,40 +270,82 @@ def _run_all(
         data = board_data()  # meanwhile the kernels do the work
         seconds = time.monotonic() - start
         outcomes = [f.result() for f in futures]
-    except BaseException:  # Ctrl-C: start no further report; running ones finish atomically
+    except BaseException:  # Ctrl-C or SIGTERM: start no further report, stop running ones
         pool.shutdown(wait=False, cancel_futures=True)
+        kill_running_kernels()
         raise
     pool.shutdown()
     return outcomes, data, seconds
+
+
+def _write_set(
+    outcomes: list[Outcome], data: board.BoardData | str, prov: Provenance, out: Path
+) -> None:
+    """Replace ``out`` with the new set in one step, or leave it exactly as it was."""
+    try:
+        with staging.replaced_as_a_set(out) as folder:
+            _stage_reports(folder, outcomes)
+            if not isinstance(data, str):
+                _write_board(data, prov, folder, {o.name: o.error for o in outcomes})
+    except OSError as exc:
+        reason = scrub(f"{exc.strerror or type(exc).__name__}", prov.source)
+        raise IhubError(
+            f"could not write the reports ({reason}); {out} left exactly as it was"
+        ) from None
 
 
 def _conclude(
     outcomes: list[Outcome],
     data: board.BoardData | str,
     board_seconds: float,
-    prov: Provenance,
     out: Path,
     stream: TextIO,
     started: float,
 ) -> int:
-    """Write the board, say what failed and where the board is; return the exit status."""
+    """Say what failed and where the board is; return the exit status."""
     failures = [o.name for o in outcomes if o.error]
     index = out / INDEX
     if isinstance(data, str):
         print(f"board: FAILED: {data}; {index} left as it was", file=stream, flush=True)
         failures.append("board")
     else:
-        _write_board(data, prov, out, {o.name: o.error for o in outcomes})
         print(f"board: done in {board_seconds:.1f} s -> {index}", file=stream, flush=True)
     if failures:
         print(f"ihub: error: {', '.join(failures)} failed (see above)", file=stream, flush=True)
     rendered = sum(1 for o in outcomes if not o.error)
     elapsed = time.monotonic() - started
     print(
-        f"{rendered} of {len(outcomes)} reports rendered in {elapsed:.1f} s; "
-        f"review board: {index.resolve()}"
+        f"{rendered} of {len(outcomes)} reports rendered in {elapsed:.1f} s; review board: {index}"
     )
     return 1 if failures else 0
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Treat SIGTERM (a scheduler stopping the job) like Ctrl-C, so cleanup runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _scratch() -> Iterator[Path]:
+    """The run's private scratch folder, removed even if the run is killed."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{staging.SCRATCH_PREFIX}{os.getpid()}-"))
+    with removed_unless_finished([folder]):
+        try:
+            yield folder
+        finally:
+            staging.remove_tree(folder)
 
 
 def render_reports(
@@ -297,21 +373,24 @@ def render_reports(
     started = time.monotonic()
     with connect(source) as wb:  # a bad source fails here, before anything is written
         prov = _provenance(wb, shown_source, as_of, settings)
-        out.mkdir(parents=True, exist_ok=True)
-        work = [
-            Job(
-                catalog.REPORTS[n],
-                nb_dir / catalog.REPORTS[n].notebook,
-                out,
-                source,
-                shown_source,
-                env,
-                prov,
+        staging.clean_stale(out)
+        with _sigterm_interrupts(), _scratch() as scratch:
+            work = [
+                Job(
+                    catalog.REPORTS[n],
+                    nb_dir / catalog.REPORTS[n].notebook,
+                    out,
+                    source,
+                    shown_source,
+                    env,
+                    prov,
+                    scratch,
+                )
+                for n in names
+            ]
+            workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
+            outcomes, data, seconds = _run_all(
+                work, workers, sys.stderr, lambda: _board_data(wb, prov, overrides)
             )
-            for n in names
-        ]
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
-        outcomes, data, seconds = _run_all(
-            work, workers, sys.stderr, lambda: _board_data(wb, prov, overrides)
-        )
-    return _conclude(outcomes, data, seconds, prov, out, sys.stderr, started)
+            _write_set(outcomes, data, prov, out)
+    return _conclude(outcomes, data, seconds, out, sys.stderr, started)
