@@ -62,11 +62,56 @@ HOSTILE_SETTING = "praise,<img src=x onerror=window.__pwned='set'>"
 
 #: The elements a report or the board is made of (anything else came from the data).
 ELEMENTS = set(
-    (
-        "html head meta title script style body nav a span main div h1 h2 h3 p strong em "
-        "code table thead tbody tr th td footer dl dt dd details summary section header "
-        "ul ol li br small abbr caption colgroup col sup sub figure figcaption hr pre"
-    ).split()
+    [
+        "html",
+        "head",
+        "meta",
+        "title",
+        "script",
+        "style",
+        "body",
+        "nav",
+        "a",
+        "span",
+        "main",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "p",
+        "strong",
+        "em",
+        "code",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "footer",
+        "dl",
+        "dt",
+        "dd",
+        "details",
+        "summary",
+        "section",
+        "header",
+        "ul",
+        "ol",
+        "li",
+        "br",
+        "small",
+        "abbr",
+        "caption",
+        "colgroup",
+        "col",
+        "sup",
+        "sub",
+        "figure",
+        "figcaption",
+        "hr",
+        "pre",
+    ]
 )
 #: How every chart script of ours begins.
 CHART_SCRIPT = re.compile(
@@ -309,6 +354,11 @@ def quick_notebooks(folder: Path, *, sleep: float = 0) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for spec in REPORTS.values():
         nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         params = nbformat.v4.new_code_cell(
             "source = ''\nas_of = None\nsettings = {}\nreport_mode = False"
         )
@@ -546,9 +596,9 @@ sys.exit(cli.main(sys.argv[1:]))
 
 def _start(out: Path, source: str, *, stall_in_staging: bool) -> subprocess.Popen[str]:
     script = KILL_SCRIPT.format(stall_in_staging=stall_in_staging)
+    args = ("--out", str(out), "--source", source)
     return subprocess.Popen(
-        [sys.executable, "-c", script, "report", "friction", "health", *("--out", str(out))]
-        + ["--source", source],
+        [sys.executable, "-c", script, "report", "friction", "health", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -603,6 +653,8 @@ def test_a_run_killed_while_notebooks_run_leaves_the_old_set(
     finally:
         proc.kill()
         proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
     _wait_for(lambda: leftovers(out, proc.pid) == [], 15)  # the guardian's work
     _wait_for(lambda: _kernels_of(proc.pid) == [], 15)  # kernels follow their parent
     assert snapshot(out) == before
@@ -634,5 +686,7 @@ def test_a_run_killed_while_writing_the_set_leaves_the_old_set(
     finally:
         proc.kill()
         proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
     _wait_for(lambda: leftovers(out, proc.pid) == [], 15)
     assert snapshot(out) == before

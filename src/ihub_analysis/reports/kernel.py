@@ -87,17 +87,32 @@ def kernel_transport() -> Iterator[dict[str, str]]:
 #: The kernel managers of the kernels running now (in any worker thread).
 _RUNNING: set[Any] = set()
 _RUNNING_LOCK = threading.Lock()
+#: Set by :func:`kill_running_kernels`: a kernel that comes up afterwards is killed at once.
+_STOPPING = threading.Event()
+
+
+def _kill(manager: Any) -> None:
+    process = getattr(getattr(manager, "provisioner", None), "process", None)
+    if process is not None and process.poll() is None:
+        with contextlib.suppress(OSError):
+            process.kill()
 
 
 def kill_running_kernels() -> None:
-    """Kill every kernel this process runs: an interrupted run must not wait for them."""
+    """Kill every kernel this process runs, and any still starting, until :func:`allow_kernels`.
+
+    An interrupted run must not wait minutes for its notebooks to finish.
+    """
+    _STOPPING.set()
     with _RUNNING_LOCK:
         managers = list(_RUNNING)
     for manager in managers:
-        process = getattr(getattr(manager, "provisioner", None), "process", None)
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(OSError):
-                process.kill()
+        _kill(manager)
+
+
+def allow_kernels() -> None:
+    """Let kernels run again (a new run in the same process)."""
+    _STOPPING.clear()
 
 
 class KernelEnvEngine(NBClientEngine):
@@ -143,6 +158,8 @@ class KernelEnvEngine(NBClientEngine):
 def _track(manager: Any) -> None:
     with _RUNNING_LOCK:
         _RUNNING.add(manager)
+    if _STOPPING.is_set():
+        _kill(manager)
 
 
 papermill_engines.register(ENGINE_NAME, KernelEnvEngine)

@@ -34,7 +34,7 @@ from ihub_analysis.errors import IhubError
 from ihub_analysis.paths import DEFAULT_REPORTS_DIR
 from ihub_analysis.redact import scrub
 from ihub_analysis.reports import board, catalog, execute, export, staging
-from ihub_analysis.reports.kernel import kernel_source, kill_running_kernels
+from ihub_analysis.reports.kernel import allow_kernels, kernel_source, kill_running_kernels
 from ihub_analysis.reports.provenance import Provenance, footer_context
 from ihub_analysis.settings import Settings
 from ihub_analysis.timeutil import iso_utc
@@ -224,6 +224,8 @@ def _board_data(
     try:
         return board.compute_board(wb, prov.as_of, overrides)
     except Exception as exc:  # the reports must still be written and reported
+        if _STOP.is_set():
+            raise KeyboardInterrupt from None
         text = scrub(f"{type(exc).__name__}: {exc}", prov.source).strip().splitlines()
         return text[0] if text else type(exc).__name__
 
@@ -269,6 +271,8 @@ def _run_all(
         start = time.monotonic()
         data = board_data()  # meanwhile the kernels do the work
         seconds = time.monotonic() - start
+        if _STOP.is_set():
+            raise KeyboardInterrupt
         outcomes = [f.result() for f in futures]
     except BaseException:  # Ctrl-C or SIGTERM: start no further report, stop running ones
         pool.shutdown(wait=False, cancel_futures=True)
@@ -320,21 +324,30 @@ def _conclude(
     return 1 if failures else 0
 
 
+#: Set once Ctrl-C or SIGTERM arrived: a query that swallowed the interrupt cannot hide it.
+_STOP = threading.Event()
+
+
 @contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """Treat SIGTERM (a scheduler stopping the job) like Ctrl-C, so cleanup runs."""
+def _interruptible() -> Iterator[None]:
+    """Treat SIGTERM (a scheduler stopping the job) like Ctrl-C, so cleanup runs, and
+    remember either: DuckDB turns an interrupt during a query into its own exception."""
+    _STOP.clear()
+    allow_kernels()
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def interrupt(signum: int, frame: object) -> None:
+        _STOP.set()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextlib.contextmanager
@@ -374,7 +387,7 @@ def render_reports(
     with connect(source) as wb:  # a bad source fails here, before anything is written
         prov = _provenance(wb, shown_source, as_of, settings)
         staging.clean_stale(out)
-        with _sigterm_interrupts(), _scratch() as scratch:
+        with _interruptible(), _scratch() as scratch:
             work = [
                 Job(
                     catalog.REPORTS[n],
