@@ -690,3 +690,61 @@ def test_a_run_killed_while_writing_the_set_leaves_the_old_set(
             proc.stdout.close()
     _wait_for(lambda: leftovers(out, proc.pid) == [], 15)
     assert snapshot(out) == before
+
+
+# ----------------------------------------------------------------------------- in Chromium
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-chromium.sh (make browser)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@slow
+@pytest.mark.browser
+@pytest.mark.parametrize("name", PAGES)
+def test_chromium_runs_no_script_from_the_data(hostile: Run, chromium: Any, name: str) -> None:
+    """Every hostile page loads offline, draws every chart, and no data-borne script runs."""
+    from test_browser import CHART_TIMEOUT_MS, LOCAL_SCHEMES
+
+    context = chromium.new_context(offline=True)
+    page = context.new_page()
+    errors: list[str] = []
+    dialogs: list[str] = []
+    page.route(
+        "**/*",
+        lambda r: r.continue_() if r.request.url.startswith(LOCAL_SCHEMES) else r.abort(),
+    )
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        page.goto((hostile.out / f"{name}.html").resolve().as_uri(), wait_until="load")
+        charts_count = page.locator(".ihub-chart").count()
+        if charts_count:
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.ihub-chart')]"
+                ".every(e => e.querySelector('svg, canvas') || e.textContent.trim())",
+                timeout=CHART_TIMEOUT_MS,
+            )
+        page.mouse.move(10, 10)
+        drawn = page.locator(".ihub-chart:has(svg), .ihub-chart:has(canvas)").count()
+        pwned = page.evaluate("() => window.__pwned === undefined ? null : String(window.__pwned)")
+        injected_nodes = page.evaluate(
+            "() => document.querySelectorAll('img, iframe, object, embed, [onerror], [onload]')"
+            ".length"
+        )
+    finally:
+        context.close()
+    assert pwned is None
+    assert dialogs == [] and errors == []
+    assert injected_nodes == 0
+    assert drawn == charts_count
+    if name != "index":
+        assert charts_count > 0

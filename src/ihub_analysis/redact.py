@@ -15,9 +15,10 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 #: ``scheme://user:password@`` — the password runs to the *last* ``@`` of the
 #: authority (as :func:`urllib.parse.urlsplit` reads it), so an unencoded ``@``
-#: inside a password cannot leave its tail behind.
+#: inside a password cannot leave its tail behind.  The scheme's length is bounded:
+#: unbounded, a long word (a 100,000-character widget name) takes quadratic time.
 _URL_WITH_PASSWORD = re.compile(
-    r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^\s/?#]*)@"
+    r"(?P<scheme>[a-zA-Z][\w+.-]{0,40}://)(?P<user>[^:/@\s]*):(?P<pw>[^\s/?#]*)@"
 )
 #: ``password=…`` as a URL query parameter or in a libpq ``key=value`` string.
 _PASSWORD_PARAM = re.compile(
