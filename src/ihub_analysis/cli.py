@@ -246,9 +246,49 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="reports rendered in parallel (default: number of cores)",
     )
+    p.add_argument(
+        "--archive",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep every run: write to DIR/<as-of>/ and update DIR/index.html and DIR/latest "
+        "(default: $IHUB_ARCHIVE when --out is not given)",
+    )
+    _add_log_options(p)
     _add_settings(p)
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser(
+        "archive",
+        help="manage a report archive (see ihub report --archive)",
+        description="Manage a report archive written by ihub report --archive.",
+    )
+    asub = p.add_subparsers(dest="archive_command", metavar="ACTION", parser_class=_Parser)
+    asub.required = True
+    pp = asub.add_parser(
+        "prune",
+        help="remove old runs",
+        description="Remove the runs beyond the newest N (--keep) and/or those whose as-of "
+        "is older than DAYS (--older-than), then rewrite the index and latest.",
+    )
+    pp.add_argument("archive", type=Path, metavar="DIR")
+    pp.add_argument("--keep", type=_positive_int, metavar="N", help="keep the newest N runs")
+    pp.add_argument(
+        "--older-than", type=_positive_int, metavar="DAYS", help="remove runs older than DAYS"
+    )
+    pp.add_argument("--dry-run", action="store_true", help="list what would be removed")
+    pp.set_defaults(func=_cmd_archive_prune)
     return parser
+
+
+def _add_log_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="log records on stderr: text lines (timed when not on a terminal) or JSON lines",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="log errors only")
 
 
 def _resolve_source(args: argparse.Namespace) -> str:
@@ -332,7 +372,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     overrides = _settings_overrides(args)
 
     from ihub_analysis.reports import render_reports
+    from ihub_analysis.reports.archive import ARCHIVE_ENV
+    from ihub_analysis.reports.runlog import RunLog
 
+    if args.archive is not None and args.out is not None:
+        raise BadInput("give --out or --archive, not both")
+    archive = args.archive
+    if archive is None and args.out is None and os.environ.get(ARCHIVE_ENV):
+        archive = Path(os.environ[ARCHIVE_ENV])
     return render_reports(
         list(dict.fromkeys(args.names)) or list(REPORT_NAMES),
         source=_resolve_source(args),
@@ -340,7 +387,22 @@ def _cmd_report(args: argparse.Namespace) -> int:
         out_dir=args.out,
         overrides=overrides,
         jobs=args.jobs,
+        archive_dir=archive,
+        log=RunLog(fmt=args.log_format, quiet=args.quiet),
     )
+
+
+def _cmd_archive_prune(args: argparse.Namespace) -> int:
+    from ihub_analysis.reports.archive import prune
+
+    removed = prune(
+        args.archive, keep=args.keep, older_than_days=args.older_than, dry_run=args.dry_run
+    )
+    verb = "would remove" if args.dry_run else "removed"
+    for run in removed:
+        print(f"{verb} {run.folder}")
+    print(f"{verb} {len(removed)} run{'s' if len(removed) != 1 else ''} from {args.archive}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -357,10 +419,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except IhubError as exc:
-        print(f"ihub: error: {scrub(str(exc), source_text)}", file=sys.stderr)
+        _error_line(args, f"ihub: error: {scrub(str(exc), source_text)}")
         return exc.exit_code
     except KeyboardInterrupt:
-        print("ihub: interrupted", file=sys.stderr)
+        _error_line(args, "ihub: interrupted")
         return 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -369,12 +431,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("IHUB_DEBUG"):
             raise
         message = scrub(f"{type(exc).__name__}: {exc}", source_text).strip().splitlines()
-        print(
+        _error_line(
+            args,
             f"ihub: error: {message[0] if message else type(exc).__name__} "
             "(set IHUB_DEBUG=1 for details)",
-            file=sys.stderr,
         )
         return 1
+
+
+def _error_line(args: argparse.Namespace, message: str) -> None:
+    """The one-line error, as a JSON record under ``--log-format json``."""
+    if getattr(args, "log_format", "text") == "json":
+        import json
+
+        from ihub_analysis.timeutil import iso_utc
+
+        now = iso_utc(dt.datetime.now(dt.UTC).replace(microsecond=0))
+        record = {"time": now, "level": "error", "event": "error", "message": message}
+        message = json.dumps(record, ensure_ascii=False)
+    print(message, file=sys.stderr)
 
 
 def entry() -> NoReturn:

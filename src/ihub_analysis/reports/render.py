@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import nbformat
 
@@ -33,11 +33,12 @@ from ihub_analysis.atomic import removed_unless_finished
 from ihub_analysis.errors import IhubError
 from ihub_analysis.paths import DEFAULT_REPORTS_DIR
 from ihub_analysis.redact import scrub
-from ihub_analysis.reports import board, catalog, execute, export, staging
+from ihub_analysis.reports import archive, board, catalog, execute, export, manifest, staging
 from ihub_analysis.reports.kernel import allow_kernels, kernel_source, kill_running_kernels
 from ihub_analysis.reports.provenance import Provenance, footer_context
+from ihub_analysis.reports.runlog import RunLog
 from ihub_analysis.settings import Settings
-from ihub_analysis.timeutil import iso_utc
+from ihub_analysis.timeutil import iso_utc, parse_as_of
 from ihub_analysis.workbench import Workbench, connect
 
 INDEX = "index.html"
@@ -56,6 +57,7 @@ class Job:
     kernel_env: dict[str, str]
     provenance: Provenance
     scratch: Path  # the run's private scratch folder
+    baseline: dt.datetime | None = None  # "since the last review", for notebooks declaring it
 
 
 @dataclass(frozen=True)
@@ -72,34 +74,42 @@ class Outcome:
 
 
 class Progress:
-    """One line per report on stderr as it finishes; start lines too on a terminal."""
+    """One record per report as it finishes; start records too on a terminal."""
 
-    def __init__(self, stream: TextIO, total: int) -> None:
-        self.stream = stream
-        self.verbose = stream.isatty()
+    def __init__(self, log: RunLog, total: int) -> None:
+        self.log = log
         self.total = total
         self.done = 0
         self.lock = threading.Lock()
 
-    def _line(self, text: str) -> None:
-        with self.lock:
-            print(text, file=self.stream, flush=True)
-
     def started(self, name: str) -> None:
-        if self.verbose:
-            self._line(f"report {name}: started")
+        if self.log.verbose:
+            self.log.record("report", f"report {name}: started", report=name, status="started")
 
     def finished(self, outcome: Outcome) -> None:
         with self.lock:
             self.done += 1
             count = f"[{self.done}/{self.total}]"
+        seconds = round(outcome.seconds, 1)
         if outcome.error:
             failed = f"FAILED after {outcome.seconds:.1f} s"
-            self._line(f"{count} report {outcome.name}: {failed}: {outcome.error}")
+            self.log.record(
+                "report",
+                f"{count} report {outcome.name}: {failed}: {outcome.error}",
+                level="error",
+                report=outcome.name,
+                status="failed",
+                seconds=seconds,
+                error=outcome.error,
+            )
         else:
             size = len(outcome.page.encode()) / 1e6
-            self._line(
-                f"{count} report {outcome.name}: done in {outcome.seconds:.1f} s ({size:.1f} MB)"
+            self.log.record(
+                "report",
+                f"{count} report {outcome.name}: done in {outcome.seconds:.1f} s ({size:.1f} MB)",
+                report=outcome.name,
+                status="rendered",
+                seconds=seconds,
             )
 
 
@@ -111,6 +121,8 @@ def _parameters(job: Job, declared: dict[str, str]) -> tuple[dict[str, Any], dic
         "settings": job.provenance.settings.differences(),
         "report_mode": True,
     }
+    if job.baseline is not None and "compare_to" in declared:
+        passed["compare_to"] = iso_utc(job.baseline)
     shown = {**declared, **{k: repr(v) for k, v in passed.items()}}
     return passed, shown
 
@@ -261,10 +273,10 @@ def _stage_reports(folder: Path, outcomes: list[Outcome]) -> None:
 
 
 def _run_all(
-    jobs: list[Job], workers: int, stream: TextIO, board_data: Callable[[], board.BoardData | str]
+    jobs: list[Job], workers: int, log: RunLog, board_data: Callable[[], board.BoardData | str]
 ) -> tuple[list[Outcome], board.BoardData | str, float]:
     """Render the reports in a pool while this thread computes the board's panels."""
-    progress = Progress(stream, len(jobs))
+    progress = Progress(log, len(jobs))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ihub-report")
     try:
         futures = [pool.submit(render_one, job, progress) for job in jobs]
@@ -282,15 +294,41 @@ def _run_all(
     return outcomes, data, seconds
 
 
+@dataclass(frozen=True)
+class RunInfo:
+    """What the manifest says about the run as a whole."""
+
+    prov: Provenance
+    baseline: dt.datetime | None
+    started_at: dt.datetime
+
+
+def _exit_status(outcomes: list[Outcome], data: board.BoardData | str) -> int:
+    return 1 if isinstance(data, str) or any(o.error for o in outcomes) else 0
+
+
 def _write_set(
-    outcomes: list[Outcome], data: board.BoardData | str, prov: Provenance, out: Path
+    outcomes: list[Outcome], data: board.BoardData | str, run: RunInfo, out: Path
 ) -> None:
-    """Replace ``out`` with the new set in one step, or leave it exactly as it was."""
+    """Replace ``out`` with the new set (reports, board, manifest) in one step, or leave it
+    exactly as it was."""
+    prov = run.prov
     try:
         with staging.replaced_as_a_set(out) as folder:
             _stage_reports(folder, outcomes)
             if not isinstance(data, str):
                 _write_board(data, prov, folder, {o.name: o.error for o in outcomes})
+            results = [manifest.ReportResult(o.name, o.error, o.failed_cell) for o in outcomes]
+            record = manifest.build(
+                folder,
+                prov=prov,
+                results=results,
+                board_error=data if isinstance(data, str) else "",
+                compare_to=run.baseline,
+                started_at=run.started_at,
+                exit_status=_exit_status(outcomes, data),
+            )
+            staging.put(folder / manifest.MANIFEST, manifest.dumps(record))
     except OSError as exc:
         reason = scrub(f"{exc.strerror or type(exc).__name__}", prov.source)
         raise IhubError(
@@ -303,25 +341,56 @@ def _conclude(
     data: board.BoardData | str,
     board_seconds: float,
     out: Path,
-    stream: TextIO,
+    log: RunLog,
     started: float,
 ) -> int:
     """Say what failed and where the board is; return the exit status."""
     failures = [o.name for o in outcomes if o.error]
     index = out / INDEX
     if isinstance(data, str):
-        print(f"board: FAILED: {data}; {index} left as it was", file=stream, flush=True)
+        log.record(
+            "board",
+            f"board: FAILED: {data}; {index} left as it was",
+            level="error",
+            status="failed",
+            error=data,
+        )
         failures.append("board")
     else:
-        print(f"board: done in {board_seconds:.1f} s -> {index}", file=stream, flush=True)
+        log.record(
+            "board",
+            f"board: done in {board_seconds:.1f} s -> {index}",
+            status="rendered",
+            seconds=round(board_seconds, 1),
+            path=str(index),
+        )
     if failures:
-        print(f"ihub: error: {', '.join(failures)} failed (see above)", file=stream, flush=True)
+        log.record(
+            "failed",
+            f"ihub: error: {', '.join(failures)} failed (see above)",
+            level="error",
+            failed=failures,
+        )
     rendered = sum(1 for o in outcomes if not o.error)
     elapsed = time.monotonic() - started
-    print(
+    status = _exit_status(outcomes, data)
+    summary = (
         f"{rendered} of {len(outcomes)} reports rendered in {elapsed:.1f} s; review board: {index}"
     )
-    return 1 if failures else 0
+    if log.fmt == "json":
+        log.record(
+            "finished",
+            summary,
+            level="error" if status else "info",
+            rendered=rendered,
+            reports=len(outcomes),
+            seconds=round(elapsed, 1),
+            board=str(index),
+            exit_status=status,
+        )
+    elif not log.quiet:
+        print(summary)
+    return status
 
 
 #: Set once Ctrl-C or SIGTERM arrived: a query that swallowed the interrupt cannot hide it.
@@ -361,6 +430,22 @@ def _scratch() -> Iterator[Path]:
             staging.remove_tree(folder)
 
 
+def _baseline(compare_to: str | dt.datetime | None) -> dt.datetime | None:
+    """The "since the last review" baseline as a time (None: the notebooks' own default)."""
+    return parse_as_of(compare_to) if compare_to is not None else None
+
+
+def _destination(
+    wb: Workbench, prov: Provenance, out_dir: Path | None, archive_dir: Path | None
+) -> tuple[Path, dt.datetime | None]:
+    """The folder this run replaces, and the archive's previous run's as_of (if any)."""
+    if archive_dir is None:
+        return _out_dir(out_dir), None
+    out = archive.run_folder(archive_dir, prov.as_of)
+    staging.check_replaceable(out)
+    return out, archive.previous_as_of(archive_dir, prov.as_of)
+
+
 def render_reports(
     names: list[str],
     *,
@@ -370,22 +455,33 @@ def render_reports(
     overrides: dict[str, Any] | None = None,
     jobs: int | None = None,
     notebooks_dir: Path | None = None,
+    archive_dir: Path | None = None,
+    compare_to: str | dt.datetime | None = None,
+    log: RunLog | None = None,
 ) -> int:
     """Render ``names`` and the review board into ``out_dir``; return the exit status.
 
     ``as_of`` is resolved once, so every report and the board share one T even
     on a live database.  ``notebooks_dir`` (or ``$IHUB_NOTEBOOKS_DIR``) replaces
-    the project's notebooks.
+    the project's notebooks.  With ``archive_dir`` the run goes to
+    ``archive_dir/<as_of>/`` instead, and "since the last review" defaults to the
+    previous run there.
     """
     names = catalog.check_names(list(names))
-    out = _out_dir(out_dir)
+    log = log or RunLog()
+    if archive_dir is not None:
+        archive_dir = archive.check_archive(archive_dir)
+    else:
+        _out_dir(out_dir)  # bad input before any work
     overrides = dict(overrides or {})
     settings = Settings().replace(**overrides)
     nb_dir = catalog.notebooks_dir(notebooks_dir)
     shown_source, env = kernel_source(source)
-    started = time.monotonic()
+    started, started_at = time.monotonic(), dt.datetime.now(dt.UTC)
     with connect(source) as wb:  # a bad source fails here, before anything is written
         prov = _provenance(wb, shown_source, as_of, settings)
+        out, previous = _destination(wb, prov, out_dir, archive_dir)
+        baseline = _baseline(compare_to if compare_to is not None else previous)
         staging.clean_stale(out)
         with _interruptible(), _scratch() as scratch:
             work = [
@@ -398,12 +494,15 @@ def render_reports(
                     env,
                     prov,
                     scratch,
+                    baseline,
                 )
                 for n in names
             ]
             workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
             outcomes, data, seconds = _run_all(
-                work, workers, sys.stderr, lambda: _board_data(wb, prov, overrides)
+                work, workers, log, lambda: _board_data(wb, prov, overrides)
             )
-            _write_set(outcomes, data, prov, out)
-    return _conclude(outcomes, data, seconds, out, sys.stderr, started)
+            _write_set(outcomes, data, RunInfo(prov, baseline, started_at), out)
+            if archive_dir is not None:
+                archive.update(archive_dir)
+    return _conclude(outcomes, data, seconds, out, log, started)

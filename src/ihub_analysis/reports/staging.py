@@ -70,7 +70,7 @@ def _owner(name: str, prefix: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _dead_leftovers(folder: Path, prefix: str) -> list[Path]:
+def dead_leftovers(folder: Path, prefix: str) -> list[Path]:
     """Entries of ``folder`` named ``<prefix><pid>-…`` whose process has ended."""
     try:
         entries = list(folder.iterdir())
@@ -99,16 +99,16 @@ def clean_stale(out: Path) -> list[Path]:
     """
     removed: list[Path] = []
     parent = out.parent
-    previous = _dead_leftovers(parent, f".{out.name}.ihub-previous-")
+    previous = dead_leftovers(parent, f".{out.name}.ihub-previous-")
     if previous and not out.exists():
         newest = max(previous, key=lambda p: p.stat().st_mtime)
         newest.rename(out)  # the old set, exactly as it was
         previous.remove(newest)
     for leftover in (
-        *_dead_leftovers(parent, f".{out.name}.ihub-staging-"),
+        *dead_leftovers(parent, f".{out.name}.ihub-staging-"),
         *previous,
-        *_dead_leftovers(Path(tempfile.gettempdir()), SCRATCH_PREFIX),
-        *_dead_leftovers(Path(jupyter_runtime_dir()), KERNEL_PREFIX),
+        *dead_leftovers(Path(tempfile.gettempdir()), SCRATCH_PREFIX),
+        *dead_leftovers(Path(jupyter_runtime_dir()), KERNEL_PREFIX),
     ):
         remove_tree(leftover)
         removed.append(leftover)
