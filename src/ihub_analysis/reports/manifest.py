@@ -94,10 +94,11 @@ class ReportResult:
     error: str = ""  # "" when rendered (or not in this run)
     failed_cell: str = ""
     in_run: bool = True
+    title: str = ""  # for a report outside the catalog (a hub dossier)
 
 
 def _report_entry(folder: Path, result: ReportResult) -> dict[str, Any]:
-    spec = REPORTS[result.name]
+    spec = REPORTS.get(result.name)
     page, notebook = folder / f"{result.name}.html", folder / f"{result.name}.ipynb"
     failed_nb = folder / "failed" / f"{result.name}.ipynb"
     figures: dict[str, float | int | None] = {}
@@ -114,7 +115,7 @@ def _report_entry(folder: Path, result: ReportResult) -> dict[str, Any]:
         status = RENDERED
     return {
         "name": result.name,
-        "title": spec.title,
+        "title": spec.title if spec else result.title or result.name,
         "status": status,
         "file": page.name if page.exists() else None,
         "sha256": sha256(page) if page.exists() else None,
@@ -146,7 +147,8 @@ def build(
     if index.exists():
         board_figures = page_figures(index.read_text(encoding="utf-8", errors="replace"))[0]
     in_run = {r.name: r for r in results}
-    reports = [_report_entry(folder, in_run.get(n, ReportResult(n, in_run=False))) for n in REPORTS]
+    names = [*REPORTS, *(n for n in in_run if n not in REPORTS)]  # the catalog, then dossiers
+    reports = [_report_entry(folder, in_run.get(n, ReportResult(n, in_run=False))) for n in names]
     return {
         "format_version": FORMAT_VERSION,
         "tool": {"name": "ihub-analysis", "version": prov.version},

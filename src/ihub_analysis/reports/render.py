@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -67,6 +68,7 @@ class Outcome:
     name: str
     seconds: float
     error: str = ""  # empty when rendered
+    title: str = ""
     page: str = ""  # the report's HTML, when rendered
     notebook: str = ""  # the executed notebook, when rendered
     failed_notebook: str = ""  # the notebook executed up to the failure, if it ran
@@ -141,7 +143,7 @@ def render_one(job: Job, progress: Progress) -> Outcome:
     """Render one report (in a worker thread), telling ``progress`` when it starts and ends."""
     progress.started(job.spec.name)
     try:
-        outcome = _render(job)
+        outcome = dataclasses.replace(_render(job), title=job.spec.title)
     finally:
         _close_thread_event_loop()
     progress.finished(outcome)
@@ -318,7 +320,10 @@ def _write_set(
             _stage_reports(folder, outcomes)
             if not isinstance(data, str):
                 _write_board(data, prov, folder, {o.name: o.error for o in outcomes})
-            results = [manifest.ReportResult(o.name, o.error, o.failed_cell) for o in outcomes]
+            results = [
+                manifest.ReportResult(o.name, o.error, o.failed_cell, title=o.title)
+                for o in outcomes
+            ]
             record = manifest.build(
                 folder,
                 prov=prov,
@@ -436,7 +441,7 @@ def _baseline(compare_to: str | dt.datetime | None) -> dt.datetime | None:
 
 
 def _destination(
-    wb: Workbench, prov: Provenance, out_dir: Path | None, archive_dir: Path | None
+    prov: Provenance, out_dir: Path | None, archive_dir: Path | None
 ) -> tuple[Path, dt.datetime | None]:
     """The folder this run replaces, and the archive's previous run's as_of (if any)."""
     if archive_dir is None:
@@ -480,7 +485,7 @@ def render_reports(
     started, started_at = time.monotonic(), dt.datetime.now(dt.UTC)
     with connect(source) as wb:  # a bad source fails here, before anything is written
         prov = _provenance(wb, shown_source, as_of, settings)
-        out, previous = _destination(wb, prov, out_dir, archive_dir)
+        out, previous = _destination(prov, out_dir, archive_dir)
         baseline = _baseline(compare_to if compare_to is not None else previous)
         staging.clean_stale(out)
         with _interruptible(), _scratch() as scratch:
