@@ -25,6 +25,7 @@ from ihub_analysis.metrics.inputs import (
     vocabulary_relations,
     weekly_points,
 )
+from ihub_analysis.infinite_times import finite_relations
 from ihub_analysis.metrics.sqlmodels import compose
 from ihub_analysis.paths import default_source
 from ihub_analysis.settings import Settings
@@ -179,6 +180,7 @@ class Workbench:
             )
         elif plan.points == "weekly":
             inputs["eval_points"] = eval_points_relation(weekly_points(t, s.weeks, s.window_days))
+        inputs.update(finite_relations(self.source))  # ±infinity in the data: unknown time
         return compose(
             plan.model,
             inputs=inputs,
