@@ -164,9 +164,9 @@ class Settings:
             raise BadInput(f"setting min_volume must be at least 1, got {self.min_volume}")
         if self.trend_arrow_weeks < 1:
             raise BadInput("setting trend_arrow_weeks must be at least 1")
-        self._validate_bounds()
+        self._validate_bounds(set(positive))
 
-    def _validate_bounds(self) -> None:
+    def _validate_bounds(self, positive: set[str]) -> None:
         """Finite numbers of sane size: no NaN weights, no 100 000-week trends."""
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
@@ -175,7 +175,7 @@ class Settings:
                 if isinstance(v, bool) or not isinstance(v, (int, float)):
                     continue
                 if f.name.endswith("_days"):
-                    low, high = 0, MAX_DAYS
+                    low, high = (1 if f.name in positive else 0), MAX_DAYS
                 elif f.name.endswith("weeks"):
                     low, high = 1, MAX_WEEKS
                 else:
