@@ -180,7 +180,7 @@ class Settings:
                     low, high = 1, MAX_WEEKS
                 else:
                     low, high = -MAX_MAGNITUDE, MAX_MAGNITUDE
-                if not (math.isfinite(v) and low <= v <= high):
+                if not ((isinstance(v, int) or math.isfinite(v)) and low <= v <= high):
                     raise BadInput(
                         f"setting {f.name} must be a number from {low:,} to {high:,}, got {v}"
                     )
