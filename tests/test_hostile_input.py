@@ -99,7 +99,7 @@ def tree_state(folder: Path) -> list[tuple[str, ...]]:
             st = path.lstat()
             rel = str(path.relative_to(folder))
             if stat.S_ISLNK(st.st_mode):
-                state.append((rel, "link", os.readlink(path)))
+                state.append((rel, "link", str(path.readlink())))
             elif stat.S_ISREG(st.st_mode):
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 state.append((rel, "file", oct(st.st_mode), digest))
@@ -295,8 +295,10 @@ def test_bad_input_through_the_installed_command(sources: Path, tmp_path: Path) 
 
 def metrics_to(target: str, sources: Path, *extra: str) -> int:
     return run(
-        ["metrics", "friction", "--source", str(sources / "good.duckdb"), "--format", "csv"]
-        + ["-o", target, *extra]
+        [
+            *("metrics", "friction", "--source", str(sources / "good.duckdb")),
+            *("--format", "csv", "-o", target, *extra),
+        ]
     )
 
 
@@ -305,7 +307,7 @@ def test_a_symlink_is_kept_and_its_target_replaced(
 ) -> None:
     assert metrics_to("link.csv", sources) == 0
     assert (work / "link.csv").is_symlink()
-    assert os.readlink(work / "link.csv") == "existing.csv"
+    assert str((work / "link.csv").readlink()) == "existing.csv"
     assert (work / "existing.csv").read_text().startswith("widget_id,")
     assert sorted(p.name for p in work.iterdir() if p.name.startswith(".")) == []
 
@@ -332,17 +334,19 @@ def test_a_dangling_symlink_creates_its_target(
 def test_dev_null_is_written_to_and_left_a_device(
     work: Path, sources: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = os.stat("/dev/null")
+    before = Path("/dev/null").stat()
     assert metrics_to("/dev/null", sources) == 0
-    after = os.stat("/dev/null")
+    after = Path("/dev/null").stat()
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
     assert capsys.readouterr() == ("", "")
 
 
 def test_dev_stdout_works_from_a_process(sources: Path, tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "ihub_analysis", "metrics", "friction"]
-        + ["--source", str(sources / "good.duckdb"), "--format", "csv", "-o", "/dev/stdout"],
+        [
+            *(sys.executable, "-m", "ihub_analysis", "metrics", "friction"),
+            *("--source", str(sources / "good.duckdb"), "--format", "csv", "-o", "/dev/stdout"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -379,8 +383,7 @@ def test_a_read_only_folder_is_refused(
     (work / "sub").chmod(0o555)
     try:
         assert_refused(
-            ["metrics", "friction", "--source", str(sources / "good.duckdb")]
-            + ["-o", "sub/x.csv"],
+            ["metrics", "friction", "--source", str(sources / "good.duckdb"), "-o", "sub/x.csv"],
             work,
             capsys,
         )

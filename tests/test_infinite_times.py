@@ -47,7 +47,9 @@ def _matches(prefix: str) -> str:
 
 def _infinities(execute: Callable[[str], Any]) -> None:
     for table, col, _, plus, minus in _plan():
-        execute(f"UPDATE {table} SET {col} = CAST('infinity' AS TIMESTAMPTZ) WHERE {_matches(plus)}")
+        execute(
+            f"UPDATE {table} SET {col} = CAST('infinity' AS TIMESTAMPTZ) WHERE {_matches(plus)}"
+        )
         execute(
             f"UPDATE {table} SET {col} = CAST('-infinity' AS TIMESTAMPTZ) WHERE {_matches(minus)}"
         )

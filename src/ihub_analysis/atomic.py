@@ -84,7 +84,7 @@ def check_output(target: Path | str, *, stream_ok: bool) -> OutputTarget:
     """
     given = Path(target)
     try:
-        st: os.stat_result | None = os.stat(given)  # follows links, /dev/stdout included
+        st: os.stat_result | None = given.stat()  # follows links, /dev/stdout included
     except FileNotFoundError:
         st = None
     except OSError as exc:  # ENOTDIR (a path inside a file), ELOOP, EACCES …
@@ -101,7 +101,7 @@ def check_output(target: Path | str, *, stream_ok: bool) -> OutputTarget:
     real = Path(os.path.realpath(given))  # a link is kept; its target is replaced
     if st is None:
         try:
-            parent = os.stat(real.parent)
+            parent = real.parent.stat()
         except FileNotFoundError:
             raise BadInput(f"cannot write {given}: No such file or directory") from None
         except OSError as exc:
@@ -189,7 +189,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
 def _keep_mode(target: Path, tmp: Path) -> None:
     """A replaced file keeps its permission bits, as if it had been rewritten."""
     with contextlib.suppress(FileNotFoundError):
-        os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+        tmp.chmod(stat.S_IMODE(target.stat().st_mode))
 
 
 def write_text_atomic(target: Path, text: str) -> None:
@@ -202,7 +202,7 @@ def write_text_output(target: Path | OutputTarget, text: str) -> None:
     """Write command output: a regular file atomically, a FIFO or device in place."""
     out = target if isinstance(target, OutputTarget) else check_output(target, stream_ok=True)
     if out.stream:
-        with open(out.path, "w", encoding="utf-8") as stream:
+        with out.path.open("w", encoding="utf-8") as stream:
             stream.write(text)
     else:
         write_text_atomic(out.path, text)

@@ -83,7 +83,7 @@ def _add_source(p: argparse.ArgumentParser) -> None:
 
 
 def _add_settings(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("metric settings (defaults from shared/spec/metrics.md)")
+    g = p.add_argument_group("metric settings (defaults and bounds in docs/metrics.md)")
     g.add_argument(
         "--as-of",
         type=_iso_datetime,
@@ -229,8 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "metrics",
         help="compute one metric and print it",
-        description="Compute one metric of shared/spec/metrics.md and print it as "
-        "a table, CSV or JSON with the contract's column names.",
+        description="Compute one metric and print it as a table, CSV or JSON "
+        "with the contract's column names.",
     )
     p.add_argument(
         "kind", choices=METRIC_KINDS, metavar="KIND", help=f"one of: {', '.join(METRIC_KINDS)}"
@@ -351,7 +351,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     from ihub_analysis import synth
-
     from ihub_analysis.atomic import check_output
 
     end = args.end or synth.DEFAULT_END

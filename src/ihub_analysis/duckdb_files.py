@@ -10,7 +10,6 @@ file must pass before it is opened as a source.
 from __future__ import annotations
 
 import json
-import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -60,7 +59,7 @@ def check_duckdb_file(path: Path) -> None:
     endlessly, so only a regular file gets that far (exit 2 otherwise).
     """
     try:
-        st = os.stat(path)
+        st = path.stat()
     except FileNotFoundError:
         raise SourceError(f"no such DuckDB file: {path}") from None
     except OSError as exc:

@@ -42,7 +42,9 @@ def _probe_sql(tables: list[Table]) -> str:
             f"THEN '' ELSE '{c} ' END"
             for c in _timestamp_columns(table)
         )
-        selects.append(f"SELECT '{table.name}' AS table_name, {flags} AS infinite FROM {table.name}")
+        selects.append(
+            f"SELECT '{table.name}' AS table_name, {flags} AS infinite FROM {table.name}"
+        )
     return "\nUNION ALL\n".join(selects)
 
 

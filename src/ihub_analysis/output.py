@@ -107,7 +107,9 @@ def to_table(frame: pl.DataFrame) -> str:
 
     lines = ["  ".join(c.ljust(widths[c]) for c in columns).rstrip()]
     lines.append("  ".join("-" * widths[c] for c in columns))
-    lines += ["  ".join(fmt(c, v) for c, v in zip(columns, row, strict=True)).rstrip() for row in rows]
+    lines += [
+        "  ".join(fmt(c, v) for c, v in zip(columns, row, strict=True)).rstrip() for row in rows
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from ihub_analysis.errors import BadInput
 
-
 #: Upper bound of every ``*_days`` setting: ten years.
 MAX_DAYS = 3650
 #: Upper bound of ``weeks`` and ``trend_arrow_weeks``: ten years of weekly points.

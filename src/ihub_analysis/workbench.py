@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from ihub_analysis.errors import MissingTablesError
+from ihub_analysis.infinite_times import finite_relations
 from ihub_analysis.metrics import schemas
 from ihub_analysis.metrics.derived import build_patterns, trend_arrows
 from ihub_analysis.metrics.inputs import (
@@ -25,7 +26,6 @@ from ihub_analysis.metrics.inputs import (
     vocabulary_relations,
     weekly_points,
 )
-from ihub_analysis.infinite_times import finite_relations
 from ihub_analysis.metrics.sqlmodels import compose
 from ihub_analysis.paths import default_source
 from ihub_analysis.settings import Settings
