@@ -33,6 +33,15 @@ from ihub_analysis.synth import DEFAULT_END, synthesize_duckdb
 # ------------------------------------------------------------------ fixtures
 
 
+#: Snapshots whose recorded taken_at (the default as-of) is unusable.
+TAKEN_AT = {
+    "taken_year_1": "0001-01-01 00:00:00+00",
+    "taken_infinity": "infinity",
+    "taken_minus_infinity": "-infinity",
+    "taken_year_9999": "9999-12-31 23:00:00+00",
+}
+
+
 @pytest.fixture(scope="module")
 def sources() -> Iterator[Path]:
     """A folder of good and bad DuckDB sources, outside every test's working folder."""
@@ -53,6 +62,12 @@ def sources() -> Iterator[Path]:
     with duckdb.connect(str(folder / "bad_meta.duckdb")) as con:
         con.execute("DROP TABLE ihub_snapshot_meta")
         con.execute("CREATE TABLE ihub_snapshot_meta (x INTEGER)")
+    for name, taken_at in TAKEN_AT.items():
+        shutil.copy(good, folder / f"{name}.duckdb")
+        with duckdb.connect(str(folder / f"{name}.duckdb")) as con:
+            con.execute(
+                "UPDATE ihub_snapshot_meta SET taken_at = CAST(? AS TIMESTAMPTZ)", [taken_at]
+            )
     os.mkfifo(folder / "fifo.duckdb")
     (folder / "adir.duckdb").mkdir()
     yield folder
@@ -204,6 +219,8 @@ for v in SETS:
     case(f"report --set {v!r}", ["report", "friction", "--source", GOOD, "--set", v])
 for v in BAD_SOURCES:
     case(f"metrics --source {v!r}", ["metrics", "friction", "--source", v])
+for name in TAKEN_AT:
+    case(f"{name} as default as-of", ["metrics", "changes", "--source", f"{{src}}/{name}.duckdb"])
 for kind in ("health-trend", "changes", "funnel"):
     case(f"{kind} on a truncated file", ["metrics", kind, "--source", "{src}/truncated.duckdb"])
 for name, value in ENV:

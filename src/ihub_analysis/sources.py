@@ -213,12 +213,15 @@ class DuckDBSource(Source):
                 "SELECT taken_at, source, tool_version, schema_fingerprint, "
                 f"CAST(row_counts AS VARCHAR) FROM {SNAPSHOT_META_TABLE} LIMIT 1"
             ).fetchall()
-        except duckdb.Error as exc:  # a damaged file, or a look-alike meta table
+        except (duckdb.Error, ValueError, OverflowError) as exc:  # damaged, look-alike, ±infinity
             raise SourceError(f"cannot read {self.display}: {_first_line(str(exc))}") from None
         if not rows:
             return None
         row = rows[0]
-        taken_at = row[0].astimezone(dt.UTC)
+        try:
+            taken_at = row[0].astimezone(dt.UTC)
+        except (ValueError, OverflowError):  # -infinity arrives as datetime.min
+            raise SourceError(f"{self.display} has an unusable taken_at ({row[0]})") from None
         return SnapshotMeta(taken_at, row[1], row[2], row[3], json.loads(row[4] or "{}"))
 
     def now(self) -> dt.datetime:
