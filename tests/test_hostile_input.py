@@ -139,6 +139,7 @@ def assert_refused(argv: Sequence[str], folder: Path, capsys: pytest.CaptureFixt
     assert code == 2, (code, err)
     assert out == ""
     assert len(err.splitlines()) == 1 and err.endswith("\n"), err
+    assert err[:-1].isprintable(), repr(err)  # controls from the input are escaped
     assert tree_state(folder) == before
     return err
 
@@ -182,7 +183,8 @@ BAD_SOURCES = [
     "host=127.0.0.1 dbname=x", "postgresql://u@127.0.0.1/db?foo=bar",
     "postgresql://u@127.0.0.1/db?sslmode=sometimes", "postgresql://u@127.0.0.1:99999/db",
     "postgresql://u@127.0.0.1:port/db", "postgresql://a@b@127.0.0.1/db",
-    "postgresql://u:hush@127.0.0.1:1/db",
+    "postgresql://u:hush@127.0.0.1:1/db", "{src}/x\x1b[31m\nred.duckdb", "\u202e.duckdb",
+    "{src}/tab\there.duckdb", "postgresql://u@127.0.0.1/db?x=\x1b[2J",
 ]  # fmt: skip
 
 ENV = [
@@ -195,7 +197,7 @@ ENV = [
 
 OUTPUTS = [
     "missing/x.csv", "missing/deeper/x.csv", "a_file/x.csv", "sub", ".", "", "fifo/x",
-    "{sock}", "existing.csv/x", "/proc/version/x",
+    "{sock}", "existing.csv/x", "/proc/version/x", "new\nline/x.csv", "\x1b[31m/x.csv",
 ]  # fmt: skip
 
 CASES: list[tuple[str, list[str], dict[str, str]]] = []
@@ -259,6 +261,8 @@ case("report --weeks 100000", ["report", "--source", GOOD, "--weeks", "100000"])
 case("report --source ''", ["report", "--source", ""])
 case("report --as-of edge", ["report", "--source", GOOD, "--as-of", "0001-01-01"])
 case("metrics unknown kind", ["metrics", "nonsense", "--source", GOOD])
+case("metrics kind with ESC", ["metrics", "fr\x1biction", "--source", GOOD])
+case("as-of with a newline", [*M, "--as-of", "2026-01-01\n2026-01-02"])
 case("metrics --format xml", [*M, "--format", "xml"])
 case("no command", [])
 case("unknown command", ["frobnicate"])

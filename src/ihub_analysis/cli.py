@@ -35,7 +35,14 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
+def _one_line(message: str) -> str:
+    """A message for the terminal: control characters (newlines too) shown as escapes."""
+    from ihub_analysis.output import terminal_safe
+
+    return terminal_safe(message)
 
 
 def _iso_datetime(text: str) -> dt.datetime:
@@ -445,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _check_source(source_text or "")
         return func(args)
     except IhubError as exc:
-        print(f"ihub: error: {scrub(str(exc), source_text)}", file=sys.stderr)
+        print(f"ihub: error: {_one_line(scrub(str(exc), source_text))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("ihub: interrupted", file=sys.stderr)
@@ -458,7 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         message = scrub(f"{type(exc).__name__}: {exc}", source_text).strip().splitlines()
         print(
-            f"ihub: error: {message[0] if message else type(exc).__name__} "
+            f"ihub: error: {_one_line(message[0]) if message else type(exc).__name__} "
             "(set IHUB_DEBUG=1 for details)",
             file=sys.stderr,
         )
