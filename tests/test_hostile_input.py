@@ -25,6 +25,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from builder import T, World, days
+from conftest import OpenWorld
 
 from ihub_analysis import cli
 from ihub_analysis.output import terminal_safe, to_csv, to_table
@@ -461,3 +463,28 @@ def test_metrics_table_on_hostile_data(
     assert "\\x1b]0;pwned\\x07\\x1b[31mRed\\u202eWidget\\x9b" in table
     assert run(["metrics", "friction", "--source", str(path), "--format", "csv"]) == 0
     assert evil in capsys.readouterr()[0]  # CSV stays faithful data
+
+
+# ------------------------------------------------------------------ the bounds themselves work
+
+EDGES = [
+    {"as_of": "1900-01-01", "window_days": 3650, "cohort_days": 3650, "report_days": 3650},
+    {"as_of": "9000-01-01T00:00:00Z", "weeks": 520, "window_days": 3650},
+    {"as_of": "2026-06-01", "change_window_days": 3650, "control_window_days": 3650},
+    {"as_of": "2026-06-01", "annotation_weight": 1_000_000, "min_volume": 1_000_000},
+]
+
+
+@pytest.mark.parametrize("edge", EDGES, ids=lambda e: ",".join(e))
+def test_values_at_the_bounds_are_accepted_on_both_engines(
+    open_world: OpenWorld, edge: dict[str, object]
+) -> None:
+    world = World()
+    hub = world.hub("edge")
+    widget = world.widget(hub, "w")
+    world.spread(widget, 30, T - days(20), T, event_type="error")
+    world.annotation(widget, T - days(3))
+    wb = open_world(world)
+    for method in ("friction", "health_trend", "funnel", "changes", "bottlenecks"):
+        frame = getattr(wb, method)(**edge)
+        assert isinstance(frame, pl.DataFrame), method
