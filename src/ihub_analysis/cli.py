@@ -27,7 +27,7 @@ METRIC_KINDS = (
     "changes",
 )
 REPORT_NAMES = ("friction", "bottlenecks", "health", "changes")
-#: Upper bound of ``--events`` (synthetic data is built in memory).
+#: Upper bound of ``--events``: synthesis takes about 1.4 GB per 10 million (docs/performance.md).
 MAX_EVENTS = 50_000_000
 
 
@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--events",
         type=_event_count,
         metavar="N",
-        help="interaction events in the demo data (default 500000)",
+        help="interaction events in the demo data (default 500000, at most 50000000)",
     )
     p.add_argument(
         "--out", type=Path, default=None, metavar="DIR", help="report directory (default reports/)"
@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_event_count,
         default=500_000,
         metavar="N",
-        help="interaction events; everything else scales with it (500000)",
+        help="interaction events; everything else scales with it (500000, at most 50000000)",
     )
     p.add_argument("--seed", type=_seed, default=7, metavar="N", help="random seed (7)")
     p.add_argument(
