@@ -648,8 +648,8 @@ def test_a_run_killed_while_notebooks_run_leaves_the_old_set(
     before = previous_set(out)
     proc = _start(out, source, stall_in_staging=False)
     try:
-        _wait_for(lambda: len(_kernels_of(proc.pid)) == 2)
-        time.sleep(1)  # the kernels are running the notebooks
+        _wait_for(lambda: len(_kernels_of(proc.pid)) >= 1, 180)  # slow on a loaded machine
+        time.sleep(1)  # a kernel is running its notebook
         proc.send_signal(sig)
         proc.wait(timeout=30)
     finally:
