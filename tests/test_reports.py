@@ -707,7 +707,7 @@ def test_no_file_holds_the_password(
     nb = nbformat.read(path, as_version=4)
     digest = hashlib.sha256(password.encode()).hexdigest()
     probe = nbformat.v4.new_code_cell(PASSWORD_PROBE.format(digest))
-    nb.cells.insert(cell_index(nb, "connect_from_parameters"), probe)
+    nb.cells.insert(cell_index(nb, "nb.setup("), probe)
     nbformat.write(nb, path)
     monkeypatch.setenv(NOTEBOOKS_ENV, str(notebooks))
     if via == "url":
