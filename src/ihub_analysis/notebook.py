@@ -256,7 +256,11 @@ def enable_notebook_renderer() -> None:
         alt.renderers.register(NOTEBOOK_RENDERER, _notebook_renderer)
     alt.renderers.enable(NOTEBOOK_RENDERER)
     bundle = charts.javascript_bundle().replace("</script", "<\\/script")
-    _display_html(f'<script data-ihub="vega-bundle">{bundle}</script>')
+    # once per page: running the setup cell again must not declare the bundle twice
+    _display_html(
+        '<script data-ihub="vega-bundle">if (typeof window.vegaEmbed !== "function") '
+        f"{{(function () {{\n{bundle}\n}})();}}</script>"
+    )
 
 
 NOTEBOOK_RENDERER = "ihub_notebook"
