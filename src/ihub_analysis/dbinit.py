@@ -70,7 +70,7 @@ def init_database(url: str, *, up_to_phase: int = 7, create: bool = False) -> li
         if not create:
             name = _database_name(spec)
             raise SourceError(
-                f"{exc}: create it first (`createdb {name}`, or SQL `CREATE DATABASE \"{name}\"`) "
+                f'{exc}: create it first (`createdb {name}`, or SQL `CREATE DATABASE "{name}"`) '
                 "or run `ihub db init --create URL`"
             ) from None
         create_database(spec)

@@ -199,7 +199,7 @@ def settings_dict(settings: Any) -> dict[str, Any]:
             return {}
     if not isinstance(settings, Mapping):
         raise BadInput(
-            "settings must be a mapping such as {\"window_days\": 14} "
+            'settings must be a mapping such as {"window_days": 14} '
             f"(JSON or YAML), got {settings!r}"
         )
     return {str(k): v for k, v in settings.items()}
@@ -322,8 +322,7 @@ def context_html(
         f"as of <strong>{_esc(_fmt_datetime(as_of))}</strong>",
         "settings: "
         + (
-            ", ".join(f"<code>{_esc(k)}={_esc(v)}</code>" for k, v in changed.items())
-            or "defaults"
+            ", ".join(f"<code>{_esc(k)}={_esc(v)}</code>" for k, v in changed.items()) or "defaults"
         ),
     ]
     if hubs:
@@ -767,6 +766,7 @@ _NOTICE_HEADINGS = {
     "unknown-hub": "Unknown hub.",
     "time": "Check the date.",
 }
+
 
 def notice_html(kind: str, text: str, missing: Sequence[str] | None = None) -> str:
     """``kind`` is ``no-data`` or ``not-available``; ``missing`` lists absent tables."""
