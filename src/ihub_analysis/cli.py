@@ -1,6 +1,6 @@
 """The ``ihub`` command: one entry point for data, metrics and reports.
 
-Exit status follows the interface contract: 0 success, 2 bad usage or bad
+Exit status (docs/interface.md): 0 success, 2 bad usage or bad
 input (one line on stderr, never a traceback), 1 any other failure.
 """
 

@@ -315,7 +315,7 @@ def setup(
 def context_html(
     wb: Workbench, as_of: dt.datetime, settings: Settings, hubs: Sequence[str] = ()
 ) -> str:
-    """One line: source (no password), as-of, settings that differ from the spec, hub filter."""
+    """One line: source (no password), as-of, settings that differ from the defaults, hub filter."""
     changed = settings.differences()
     parts = [
         f"Source <code>{_esc(wb.source.display)}</code>",
@@ -600,7 +600,7 @@ def health_headlines(health: pl.DataFrame) -> list[Headline]:
 
 
 def change_figures(changes: pl.DataFrame) -> dict[str, Any]:
-    """The summary figures recomputed from a (filtered) ``changes`` frame, per the spec."""
+    """The summary figures recomputed from a (filtered) ``changes`` frame, by the definitions of docs/metrics.md."""
     n = changes.height
     verdicts = changes["verdict"]
     improved, neutral, regressed = (
