@@ -600,7 +600,7 @@ def health_headlines(health: pl.DataFrame) -> list[Headline]:
 
 
 def change_figures(changes: pl.DataFrame) -> dict[str, Any]:
-    """The summary figures recomputed from a (filtered) ``changes`` frame, by the definitions of docs/metrics.md."""
+    """The summary figures recomputed from a (filtered) ``changes`` frame (docs/metrics.md)."""
     n = changes.height
     verdicts = changes["verdict"]
     improved, neutral, regressed = (
