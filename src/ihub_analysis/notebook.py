@@ -105,9 +105,9 @@ table.ihub-table tr:nth-child(even) td{background:#fafafa}
 .ihub-notice{border:1px solid #d9dde3;border-left:4px solid #999;background:#f7f7f8;
  border-radius:4px;
  padding:8px 12px;margin:8px 0 14px;font-size:13px;color:#333}
-.ihub-notice[data-kind|="not"],.ihub-notice[data-kind="time"]{border-left-color:#E69F00;
+.ihub-notice[data-kind|="not"],.ihub-notice[data-kind=time]{border-left-color:#E69F00;
  background:#fffaf0}
-.ihub-notice[data-kind="unknown-hub"]{border-left-color:#8b0000;background:#fff5f5}
+.ihub-notice[data-kind=unknown-hub]{border-left-color:#8b0000;background:#fff5f5}
 .ihub-notice .ihub-notice-title{font-weight:600;margin-right:6px}
 .ihub-notice code{font-size:12px}
 .ihub-section h2{font-size:18px;margin:18px 0 4px;color:#222}
