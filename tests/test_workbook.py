@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -213,3 +214,33 @@ def test_setup_normalises_and_checks_hubs(tmp_path: Path) -> None:
         nb.setup(source, None, {"windw_days": 3}, [], report_mode=True)
     with pytest.raises(nb.NotebookStop, match="settings must be a mapping"):
         nb.setup(source, None, "14", [], report_mode=True)
+
+
+@pytest.fixture(autouse=True)
+def _altair_renderer() -> Iterator[None]:
+    """``nb.setup`` switches Altair's renderer; give the next test the one it had."""
+    import altair as alt
+
+    active = alt.renderers.active
+    yield
+    alt.renderers.enable(active)
+
+
+def test_setup_shows_time_and_hub_notices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    world, _ = _world()
+    source = world.to_duckdb(tmp_path / "w.duckdb")
+    shown: list[str] = []
+    monkeypatch.setattr(nb, "_display_html", shown.append)
+    wb, _, _, hubs = nb.setup(source, "2020-01-01", None, "people,<b>x</b>", report_mode=True)
+    wb.close()
+    page = "\n".join(shown)
+    assert hubs == ["people"]
+    assert 'data-kind="unknown-hub"' in page and "&#x27;&lt;b&gt;x&lt;/b&gt;&#x27;" in page
+    assert "<b>x</b>" not in page, "a hub slug from a parameter is escaped"
+    assert 'data-kind="time"' in page and "before the first event" in page
+    shown.clear()
+    wb, _, _, _ = nb.setup(source, None, None, None, report_mode=False)
+    wb.close()
+    page = "\n".join(shown)
+    assert 'data-kind="time"' not in page and 'data-kind="unknown-hub"' not in page
+    assert page.count('data-ihub="vega-bundle"') == 1 and "window.vegaEmbed=" in page
