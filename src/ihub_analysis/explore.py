@@ -30,6 +30,7 @@ from ihub_analysis.charts.explore import (
     type_breakdown,
     widget_explorer,
 )
+from ihub_analysis.infinite_times import finite_relations
 from ihub_analysis.metrics.inputs import (
     eval_points_relation,
     scalar_settings,
@@ -111,6 +112,7 @@ def _query(
     inputs["eval_points"] = eval_points_relation(
         [(0, as_of, as_of - dt.timedelta(days=s.window_days))]
     )
+    inputs.update(finite_relations(wb.source))  # ±infinity in the data: unknown time
     statement = compose(
         model,
         inputs=inputs,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ihub_analysis.infinite_times import finite_relations
 from ihub_analysis.metrics.inputs import scalar_settings, vocabulary_relations
 from ihub_analysis.metrics.sqlmodels import compose
 from ihub_analysis.workbench import Workbench
@@ -43,7 +44,7 @@ def data_span(wb: Workbench) -> Span:
     s = wb.settings
     statement = compose(
         "data_span",
-        inputs=vocabulary_relations(s),
+        inputs={**vocabulary_relations(s), **finite_relations(wb.source)},
         scalars=scalar_settings(s, dt.datetime.now(dt.UTC)),
         tables=wb.tables,
     )
