@@ -12,6 +12,7 @@ not take minutes to clean.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from typing import TYPE_CHECKING
@@ -87,8 +88,11 @@ def secrets_of(source: str | SourceSpec | None) -> list[str]:
     return sorted((s for s in dict.fromkeys(found) if s), key=len, reverse=True)
 
 
+@functools.lru_cache(maxsize=1024)
 def _redact_url_token(token: str) -> str:
-    """A whitespace-free token holding ``scheme://…``: its URL without the password."""
+    """A whitespace-free token holding ``scheme://…``: its URL without the password.
+
+    Cached: an executed notebook repeats the same few URLs many times."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
