@@ -206,20 +206,28 @@ ORDINARY = [
     ("SELECT count(*) AS n FROM hubs", [(1,)]),
     ("select slug from hubs where name = 'Hub one'", [("h1",)]),
     ("WITH h AS (SELECT slug FROM hubs) SELECT slug FROM h", [("h1",)]),
-    ("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) "
-     "SELECT sum(n) AS s FROM r", [(6,)]),
+    (
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) "
+        "SELECT sum(n) AS s FROM r",
+        [(6,)],
+    ),
     ("SELECT 1 AS a UNION ALL SELECT 2 ORDER BY a", [(1,), (2,)]),
     ("VALUES (1, 'a'), (2, 'b')", [(1, "a"), (2, "b")]),
     ("(SELECT 7 AS x)", [(7,)]),
     ("SELECT 'a;b' AS t", [("a;b",)]),
     ("SELECT 'DROP TABLE hubs; --' AS t", [("DROP TABLE hubs; --",)]),
     ("SELECT $$x$$ AS t" if False else "SELECT 'it''s' AS t", [("it's",)]),
-    ("SELECT h.slug, count(w.id) AS widgets FROM hubs h LEFT JOIN widgets w "
-     "ON w.hub_id = h.id GROUP BY h.slug", [("h1", 0)]),
+    (
+        "SELECT h.slug, count(w.id) AS widgets FROM hubs h LEFT JOIN widgets w "
+        "ON w.hub_id = h.id GROUP BY h.slug",
+        [("h1", 0)],
+    ),
     ("SELECT slug FROM hubs WHERE id IN (SELECT hub_id FROM widgets)", []),
     ("SELECT count(*) FILTER (WHERE slug LIKE 'h%') AS n FROM hubs", [(1,)]),
-    ("SELECT upper(slug) AS u, length(name) AS l, coalesce(NULL, 3) AS c FROM hubs",
-     [("H1", 7, 3)]),
+    (
+        "SELECT upper(slug) AS u, length(name) AS l, coalesce(NULL, 3) AS c FROM hubs",
+        [("H1", 7, 3)],
+    ),
     ("SELECT row_number() OVER (ORDER BY slug) AS r FROM hubs", [(1,)]),
     ("SELECT 1 AS a;", [(1,)]),
     ("  -- a comment first\n  SELECT 2 AS b  ", [(2,)]),
