@@ -346,12 +346,12 @@ def test_least_privilege_role_gets_no_notice_and_works(
 ) -> None:
     monkeypatch.setattr(sources, "_NOTICED", set())
     monkeypatch.delenv("IHUB_PRIVILEGE_NOTICE", raising=False)
-    with caplog.at_level(logging.WARNING, logger="ihub_analysis.security"):
-        with connect(reader_url) as bench:
-            assert bench.source.privileges() == []  # type: ignore[attr-defined]
-            assert bench.sql("SELECT slug FROM hubs").rows() == [("h1",)]
-            assert bench.friction().height == 0
-            # even below the guard, the role cannot signal the server's other sessions
-            with pytest.raises(IhubError, match="permission denied|must be"):
-                bench.source.query("SELECT pg_reload_conf()")
+    level = caplog.at_level(logging.WARNING, logger="ihub_analysis.security")
+    with level, connect(reader_url) as bench:
+        assert bench.source.privileges() == []  # type: ignore[attr-defined]
+        assert bench.sql("SELECT slug FROM hubs").rows() == [("h1",)]
+        assert bench.friction().height == 0
+        # even below the guard, the role cannot reload the server's configuration
+        with pytest.raises(IhubError, match=r"permission denied|must be"):
+            bench.source.query("SELECT pg_reload_conf()")
     assert not [r for r in caplog.records if r.name == "ihub_analysis.security"]
