@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import psycopg
 import pytest
+from conftest import REPO
 
 from ihub_analysis import sources
 from ihub_analysis.dbinit import init_database
@@ -320,16 +321,23 @@ def test_notice_can_be_silenced(
     assert not [r for r in caplog.records if r.name == "ihub_analysis.security"]
 
 
+def _documented_reader_sql() -> str:
+    """The least-privilege SQL of docs/security.md, exactly as a reader would copy it."""
+    text = (REPO / "docs" / "security.md").read_text(encoding="utf-8")
+    block = text.split("```sql\n", 1)[1].split("```", 1)[0]
+    assert "CREATE ROLE ihub_reader" in block and "GRANT SELECT" in block
+    return block
+
+
 @pytest.fixture()
 def reader_url(pg_url: str, pg_admin: str) -> Iterator[str]:
-    """A least-privilege role made with the SQL docs/security.md gives (trust auth locally)."""
+    """A role made with the documented SQL (trust auth locally: the password is unused)."""
     role = f"ihub_reader_{uuid.uuid4().hex[:8]}"
     db = pg_url.rpartition("/")[2]
+    script = _documented_reader_sql().replace("ihub_reader", role)
+    script = script.replace("DATABASE interhub", f'DATABASE "{db}"')
     with psycopg.connect(pg_url, autocommit=True) as con:
-        con.execute(f"CREATE ROLE {role} LOGIN")
-        con.execute(f'GRANT CONNECT ON DATABASE "{db}" TO {role}')
-        con.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
-        con.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+        con.execute(script.encode())  # several statements: the simple query protocol
     base = pg_url.rpartition("/")[0].replace("postgres@", f"{role}@", 1)
     try:
         yield f"{base}/{db}"
@@ -351,6 +359,8 @@ def test_least_privilege_role_gets_no_notice_and_works(
         assert bench.source.privileges() == []  # type: ignore[attr-defined]
         assert bench.sql("SELECT slug FROM hubs").rows() == [("h1",)]
         assert bench.friction().height == 0
+        with pytest.raises(IhubError, match="permission denied"):
+            bench.sql("SELECT api_key FROM hubs")
         # even below the guard, the role cannot reload the server's configuration
         with pytest.raises(IhubError, match=r"permission denied|must be"):
             bench.source.query("SELECT pg_reload_conf()")
