@@ -29,7 +29,6 @@ from ihub_analysis.metrics.sqlmodels import compose
 from ihub_analysis.paths import default_source
 from ihub_analysis.settings import Settings
 from ihub_analysis.sources import Source, open_source
-from ihub_analysis.sqlguard import check_read_only_query
 from ihub_analysis.timeutil import parse_as_of
 
 AsOf = str | dt.datetime | dt.date | None
@@ -136,6 +135,8 @@ class Workbench:
     def sql(self, query: str) -> pl.DataFrame:
         """Run your own read-only SQL against the source: one query (SELECT, WITH, VALUES,
         EXPLAIN), checked by :mod:`ihub_analysis.sqlguard` before it runs."""
+        from ihub_analysis.sqlguard import check_read_only_query  # sqlglot: only when used
+
         check_read_only_query(query, self.source.kind)
         return self.source.query(query)
 
