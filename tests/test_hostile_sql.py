@@ -307,7 +307,6 @@ def test_privileged_role_is_told_once(
     notices = [r.getMessage() for r in caplog.records if r.name == "ihub_analysis.security"]
     assert len(notices) == 1, notices
     assert "superuser" in notices[0] and "docs/security.md" in notices[0]
-    assert "can write to" in notices[0]
 
 
 @PG_GROUP
@@ -365,3 +364,38 @@ def test_least_privilege_role_gets_no_notice_and_works(
         with pytest.raises(IhubError, match=r"permission denied|must be"):
             bench.source.query("SELECT pg_reload_conf()")
     assert not [r for r in caplog.records if r.name == "ihub_analysis.security"]
+
+
+@PG_GROUP
+def test_role_that_can_write_is_told(
+    pg_url: str,
+    pg_admin: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not a superuser, but INSERT on one table and membership in pg_signal_backend."""
+    monkeypatch.setattr(sources, "_NOTICED", set())
+    monkeypatch.delenv("IHUB_PRIVILEGE_NOTICE", raising=False)
+    role = f"ihub_writer_{uuid.uuid4().hex[:8]}"
+    db = pg_url.rpartition("/")[2]
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute(f"CREATE ROLE {role} LOGIN")
+        con.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+        con.execute(f"GRANT INSERT ON hubs TO {role}")
+        con.execute(f"GRANT pg_signal_backend TO {role}")
+    url = f"{pg_url.rpartition('/')[0].replace('postgres@', f'{role}@', 1)}/{db}"
+    try:
+        level = caplog.at_level(logging.WARNING, logger="ihub_analysis.security")
+        with level, connect(url) as bench:
+            assert bench.source.privileges() == [  # type: ignore[attr-defined]
+                "member of pg_signal_backend",
+                "can write to 1 table",
+            ]
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as con:
+            con.execute(f"DROP OWNED BY {role}")
+        with psycopg.connect(pg_admin, autocommit=True) as con:
+            con.execute(f"DROP ROLE IF EXISTS {role}")
+    notices = [r.getMessage() for r in caplog.records if r.name == "ihub_analysis.security"]
+    assert len(notices) == 1 and "can write to 1 table" in notices[0], notices
+    assert "superuser" not in notices[0]

@@ -470,6 +470,8 @@ class PostgresSource(Source):
         """What the connected role can do beyond reading: empty for a least-privilege role."""
         with self.engine.connect() as con:
             row = con.exec_driver_sql(_PRIVILEGES_SQL, (list(_POWERFUL_ROLES),)).one()
+        if row[0]:
+            return ["superuser"]  # can do everything the rest would list
         found = [attr for attr, has in zip(_ROLE_ATTRIBUTES, row[:5], strict=True) if has]
         found += [f"member of {r}" for r in row[5] or []]
         if row[6]:
