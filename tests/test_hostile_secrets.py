@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from psycopg import sql
 from test_sources import PRIVATE_GROUP, PrivateCluster, private_pg  # noqa: F401
 
@@ -300,3 +302,30 @@ def test_scrub_is_linear_on_a_million_characters(make) -> None:  # type: ignore[
     out = scrub(text, source)
     assert time.perf_counter() - start < 30
     assert "Kq9secret" not in out and "Kq9pw" not in out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    password=st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        min_size=1,
+        max_size=40,
+    ),
+    in_query=st.booleans(),
+)
+def test_any_password_round_trips_and_never_shows(password: str, in_query: bool) -> None:
+    """Property: whatever the password, one parse connects with it and no output shows it."""
+    secret = "Kq9" + password
+    enc = quote(secret, safe="")
+    url = (
+        f"postgresql://ana@db.example/ihub?password={enc}"
+        if in_query
+        else f"postgresql://ana:{enc}@db.example/ihub"
+    )
+    spec = parse_source(url)
+    assert spec.connect_kwargs()["password"] == secret
+    assert spec.display == "postgresql://ana@db.example/ihub"
+    assert "Kq9" not in redact_source(url)
+    assert "Kq9" not in scrub(f"error at {url}: {secret} / {enc}", url)
+    shown, env = kernel_source(url)
+    assert "Kq9" not in shown and env["PGPASSWORD"] == secret
