@@ -251,12 +251,11 @@ class DuckDBSource(Source):
     def __init__(self, spec: SourceSpec) -> None:
         import duckdb
 
+        from ihub_analysis.duckdb_files import check_columns, check_duckdb_file
+
         self.spec = spec
         path = Path(spec.location)
-        if not path.exists():
-            raise SourceError(f"no such DuckDB file: {path}")
-        if path.is_dir():
-            raise SourceError(f"{path} is a directory, not a DuckDB file")
+        check_duckdb_file(path)  # a FIFO would block connect() forever
         try:
             self.con = duckdb.connect(str(path), read_only=True)
         except duckdb.Error as exc:
@@ -273,6 +272,10 @@ class DuckDBSource(Source):
             }
             self._has_meta = SNAPSHOT_META_TABLE in names
             self.tables = self._check_inter_hub(names)
+            check_columns(self.con, self.tables, self.display)
+        except duckdb.Error as exc:  # e.g. a truncated file: its catalog is unreadable
+            self.con.close()
+            raise SourceError(f"cannot read {path} as DuckDB: {_first_line(str(exc))}") from None
         except BaseException:
             self.con.close()  # do not keep the file open behind a refused source
             raise
@@ -282,20 +285,30 @@ class DuckDBSource(Source):
 
         try:
             return self.con.sql(sql).pl()
+        except duckdb.IOException as exc:  # the file, not the query, is at fault: exit 2
+            raise SourceError(f"cannot read {self.display}: {_first_line(str(exc))}") from None
         except duckdb.Error as exc:
             raise IhubError(f"query failed on {self.display}: {_first_line(str(exc))}") from None
 
     def snapshot_meta(self) -> SnapshotMeta | None:
         if not self._has_meta:
             return None
-        rows = self.con.execute(
-            "SELECT taken_at, source, tool_version, schema_fingerprint, "
-            f"CAST(row_counts AS VARCHAR) FROM {SNAPSHOT_META_TABLE} LIMIT 1"
-        ).fetchall()
+        import duckdb
+
+        try:
+            rows = self.con.execute(
+                "SELECT taken_at, source, tool_version, schema_fingerprint, "
+                f"CAST(row_counts AS VARCHAR) FROM {SNAPSHOT_META_TABLE} LIMIT 1"
+            ).fetchall()
+        except (duckdb.Error, ValueError, OverflowError) as exc:  # damaged, look-alike, ±infinity
+            raise SourceError(f"cannot read {self.display}: {_first_line(str(exc))}") from None
         if not rows:
             return None
         row = rows[0]
-        taken_at = row[0].astimezone(dt.UTC)
+        try:
+            taken_at = row[0].astimezone(dt.UTC)
+        except (ValueError, OverflowError):  # -infinity arrives as datetime.min
+            raise SourceError(f"{self.display} has an unusable taken_at ({row[0]})") from None
         return SnapshotMeta(taken_at, row[1], row[2], row[3], json.loads(row[4] or "{}"))
 
     def now(self) -> dt.datetime:
