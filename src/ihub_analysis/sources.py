@@ -59,7 +59,8 @@ class SourceSpec:
     """A parsed source string: every displayed and connecting form derives from this parse."""
 
     kind: str  # "duckdb" | "postgres" (more kinds register in _SCHEMES)
-    location: str  # file path, or the URL rendered from ``url`` (may hold a password)
+    location: str  # file path, or the URL rendered from ``url`` (may hold a password;
+    # SQLAlchemy's rendering, not libpq's: connect with ``connect_kwargs()``)
     text: str  # as given: never shown, only used to scrub echoes of it
     url: URL | None = None  # the one parse of a Postgres URL (connects and displays)
 
