@@ -8,10 +8,10 @@ With ``create=True`` it first creates the database itself when it is missing.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ihub_analysis.errors import BadInput, SourceError
 from ihub_analysis.schema import inter_hub_schema
@@ -22,17 +22,20 @@ _MISSING_DATABASE = re.compile(r'database "[^"]+" does not exist')
 MAINTENANCE_DB = "postgres"
 
 
-def _connect(location: str, spec: SourceSpec) -> psycopg.Connection:
+def _connect(spec: SourceSpec, **override: Any) -> psycopg.Connection:
+    """Connect with the source's one parse (``override`` e.g. another ``dbname``)."""
     try:
         return psycopg.connect(
-            location, application_name="ihub-analysis db init", connect_timeout=10
+            **{**spec.connect_kwargs(), **override},
+            application_name="ihub-analysis db init",
+            connect_timeout=10,
         )
-    except psycopg.OperationalError as exc:
+    except psycopg.Error as exc:  # also a bad option in the URL (ProgrammingError)
         raise SourceError(postgres_error_message(exc, spec)) from None
 
 
 def _database_name(spec: SourceSpec) -> str:
-    name = conninfo_to_dict(spec.location).get("dbname")
+    name = spec.connect_kwargs().get("dbname")
     if not name:
         raise BadInput(f"{spec.display} names no database: add /dbname to the URL")
     return str(name)
@@ -41,7 +44,7 @@ def _database_name(spec: SourceSpec) -> str:
 def create_database(spec: SourceSpec) -> None:
     """``CREATE DATABASE`` the URL's database, connected to the server's ``postgres`` database."""
     name = _database_name(spec)
-    with _connect(make_conninfo(spec.location, dbname=MAINTENANCE_DB), spec) as admin:
+    with _connect(spec, dbname=MAINTENANCE_DB) as admin:
         admin.autocommit = True
         try:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -63,7 +66,7 @@ def init_database(url: str, *, up_to_phase: int = 7, create: bool = False) -> li
         raise BadInput(f"--phase must be between 1 and 7, got {up_to_phase}")
     schema = inter_hub_schema()
     try:
-        con = _connect(spec.location, spec)
+        con = _connect(spec)
     except SourceError as exc:
         if not _MISSING_DATABASE.search(str(exc).replace("'", '"')):
             raise
@@ -74,7 +77,7 @@ def init_database(url: str, *, up_to_phase: int = 7, create: bool = False) -> li
                 "or run `ihub db init --create URL`"
             ) from None
         create_database(spec)
-        con = _connect(spec.location, spec)
+        con = _connect(spec)
     with con:
         existing = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
