@@ -478,8 +478,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     overrides = _settings_overrides(args)
     _check_out_dir(args.out)
 
+    from ihub_analysis.freshness import check_time
     from ihub_analysis.reports import render_reports
-    from ihub_analysis.reports.archive import ARCHIVE_ENV
+    from ihub_analysis.reports.archive import ARCHIVE_ENV, check_archive
     from ihub_analysis.reports.runlog import RunLog
     from ihub_analysis.workbench import connect
 
@@ -488,8 +489,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     archive = args.archive
     if archive is None and args.out is None and os.environ.get(ARCHIVE_ENV):
         archive = Path(os.environ[ARCHIVE_ENV])
+    if archive is not None:
+        check_archive(archive)  # bad input before the source is opened
+    log = RunLog(fmt=args.log_format, quiet=args.quiet)
     with connect(_resolve_source(args)) as wb:
-        _warn_about_time(wb, args.as_of)
+        for warning in check_time(wb, args.as_of):  # as log records: JSON lines stay JSON
+            log.record("warning", f"ihub: warning: {warning}", level="warning")
     return render_reports(
         list(dict.fromkeys(args.names)) or list(REPORT_NAMES),
         source=_resolve_source(args),
@@ -498,7 +503,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         overrides=overrides,
         jobs=args.jobs,
         archive_dir=archive,
-        log=RunLog(fmt=args.log_format, quiet=args.quiet),
+        log=log,
     )
 
 
