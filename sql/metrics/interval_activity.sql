@@ -10,9 +10,9 @@ WITH bounds AS (
         widget_id,
         lo,
         hi,
-        CAST(floor((date_part('epoch', lo) - :bucket_origin) / :bucket_seconds) AS INTEGER) AS lo_bucket,
-        CAST(ceil((date_part('epoch', lo) - :bucket_origin) / :bucket_seconds) AS INTEGER) AS first_whole_bucket,
-        CAST(floor((date_part('epoch', hi) - :bucket_origin) / :bucket_seconds) AS INTEGER) AS hi_bucket
+        CAST(floor((date_part('epoch', lo) - date_part('epoch', :bucket_origin)) / :bucket_seconds) AS INTEGER) AS lo_bucket,
+        CAST(ceil((date_part('epoch', lo) - date_part('epoch', :bucket_origin)) / :bucket_seconds) AS INTEGER) AS first_whole_bucket,
+        CAST(floor((date_part('epoch', hi) - date_part('epoch', :bucket_origin)) / :bucket_seconds) AS INTEGER) AS hi_bucket
     FROM activity_intervals
 ),
 overlapping_buckets AS (
@@ -39,27 +39,44 @@ whole_buckets AS (
     GROUP BY interval_id
 ),
 edge_buckets AS (
-    -- raw events, but only in the part of a partially covered bucket inside [lo, hi):
-    -- a range join on the widget, like counting the events around one deployment
+    -- raw events, but only in the buckets an interval covers partially: a range join
+    -- on the widget over the bucket's part of [lo, hi), widened by a second so that
+    -- rounding cannot lose an event; the bucket number itself then decides (in the
+    -- aggregate, so that it stays a check and does not become a join key)
     SELECT
         o.interval_id,
-        count(*) AS events,
-        count(*) FILTER (WHERE e.event_type IN (SELECT event_type FROM error_event_types)) AS errors
+        count(*) FILTER (WHERE e.bucket = o.bucket) AS events,
+        count(*) FILTER (
+            WHERE e.bucket = o.bucket
+                AND e.event_type IN (SELECT event_type FROM error_event_types)
+        ) AS errors
     FROM (
         SELECT
             interval_id,
             widget_id,
-            GREATEST(lo, to_timestamp(:bucket_origin + CAST(:bucket_seconds AS DOUBLE PRECISION) * bucket)) AS edge_lo,
-            LEAST(hi, to_timestamp(:bucket_origin + CAST(:bucket_seconds AS DOUBLE PRECISION) * (bucket + 1))) AS edge_hi
+            lo,
+            hi,
+            bucket,
+            to_timestamp(date_part('epoch', :bucket_origin) + CAST(:bucket_seconds AS DOUBLE PRECISION) * bucket - 1) AS near_start,
+            to_timestamp(date_part('epoch', :bucket_origin) + CAST(:bucket_seconds AS DOUBLE PRECISION) * (bucket + 1) + 1) AS near_end
         FROM overlapping_buckets
         WHERE NOT whole
     ) AS o
-    JOIN interaction_events AS e
+    JOIN (
+        SELECT
+            widget_id,
+            occurred_at,
+            event_type,
+            CAST(floor((date_part('epoch', occurred_at) - date_part('epoch', :bucket_origin)) / :bucket_seconds) AS INTEGER) AS bucket
+        FROM interaction_events
+        WHERE occurred_at >= :events_from
+            AND occurred_at < :events_until
+    ) AS e
         ON e.widget_id = o.widget_id
-        AND e.occurred_at >= o.edge_lo
-        AND e.occurred_at < o.edge_hi
-    WHERE e.occurred_at >= :events_from
-        AND e.occurred_at < :events_until
+        AND e.occurred_at >= o.lo
+        AND e.occurred_at < o.hi
+        AND e.occurred_at >= o.near_start
+        AND e.occurred_at < o.near_end
     GROUP BY o.interval_id
 )
 SELECT

@@ -93,31 +93,31 @@ def event_span(
     intervals, because a planner can estimate them: Postgres guessed 50k rows for
     millions and chose an index scan and a spilling sort.
 
-    ``bucket_origin``/``bucket_seconds`` place the points' windows on bucket edges:
+    ``bucket_origin`` (the latest point) and ``bucket_seconds`` place the points'
+    windows on bucket edges:
     the widest width dividing every window length and every distance between the
     points (one bucket per window for a single point; a day for weekly points), at
     least a day.  Any choice counts exactly (partial buckets are counted from raw
     events); the alignment only saves work.
     """
+    width = DAY_SECONDS
     if points:
         earliest = min(p[2] for p in points)
         latest = max(p[1] for p in points)
         spans = [p[1] - p[2] for p in points] + [latest - p[1] for p in points]
-        width = 0
+        whole = 0
         for span in spans:
             seconds = span.total_seconds()
-            width = math.gcd(width, int(seconds)) if seconds.is_integer() else 1
-        origin = latest.timestamp()
-        if not origin.is_integer() or width % DAY_SECONDS:
-            width, origin = DAY_SECONDS, 0.0
+            whole = math.gcd(whole, int(seconds)) if seconds.is_integer() else 1
+        if whole % DAY_SECONDS == 0:
+            width = whole
     else:
         earliest = as_of - dt.timedelta(days=s.report_days + s.change_window_days)
         latest = as_of
-        width, origin = DAY_SECONDS, 0.0
     return {
         "events_from": earliest - dt.timedelta(days=s.regression_window_days),
         "events_until": latest,
-        "bucket_origin": int(origin),
+        "bucket_origin": latest,
         "bucket_seconds": width,
     }
 
