@@ -39,44 +39,24 @@ whole_buckets AS (
     GROUP BY interval_id
 ),
 edge_buckets AS (
-    -- raw events, but only in the buckets an interval covers partially: a range join
-    -- on the widget over the bucket's part of [lo, hi), widened by a second so that
-    -- rounding cannot lose an event; the bucket number itself then decides (in the
-    -- aggregate, so that it stays a check and does not become a join key)
+    -- raw events, but only in the buckets an interval covers partially, and only of
+    -- the widgets that have such buckets (a cheap filter first, which keeps the join
+    -- to their events)
     SELECT
         o.interval_id,
-        count(*) FILTER (WHERE e.bucket = o.bucket) AS events,
-        count(*) FILTER (
-            WHERE e.bucket = o.bucket
-                AND e.event_type IN (SELECT event_type FROM error_event_types)
-        ) AS errors
-    FROM (
-        SELECT
-            interval_id,
-            widget_id,
-            lo,
-            hi,
-            bucket,
-            to_timestamp(date_part('epoch', :bucket_origin) + CAST(:bucket_seconds AS DOUBLE PRECISION) * bucket - 1) AS near_start,
-            to_timestamp(date_part('epoch', :bucket_origin) + CAST(:bucket_seconds AS DOUBLE PRECISION) * (bucket + 1) + 1) AS near_end
-        FROM overlapping_buckets
-        WHERE NOT whole
-    ) AS o
+        count(*) AS events,
+        count(*) FILTER (WHERE e.event_type IN (SELECT event_type FROM error_event_types)) AS errors
+    FROM overlapping_buckets AS o
     JOIN (
-        SELECT
-            widget_id,
-            occurred_at,
-            event_type,
-            CAST(floor((date_part('epoch', occurred_at) - date_part('epoch', :bucket_origin)) / :bucket_seconds) AS INTEGER) AS bucket
-        FROM interaction_events
-        WHERE occurred_at >= :events_from
-            AND occurred_at < :events_until
+        SELECT *
+        FROM span_events
+        WHERE widget_id IN (SELECT widget_id FROM overlapping_buckets WHERE NOT whole)
     ) AS e
         ON e.widget_id = o.widget_id
+        AND e.bucket = o.bucket
         AND e.occurred_at >= o.lo
         AND e.occurred_at < o.hi
-        AND e.occurred_at >= o.near_start
-        AND e.occurred_at < o.near_end
+    WHERE NOT o.whole
     GROUP BY o.interval_id
 )
 SELECT
