@@ -162,6 +162,7 @@ def compose(
         if table.name not in tables:
             relations[table.name] = table.empty_relation_sql()
     ordered = _order(target, relations)
+
     def hint(name: str) -> str:
         if materialize:
             return "MATERIALIZED "
