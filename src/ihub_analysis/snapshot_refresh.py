@@ -30,11 +30,11 @@ import pyarrow as pa
 
 from ihub_analysis import __version__
 from ihub_analysis.errors import BadInput, IhubError
-from ihub_analysis.redact import redact_source
 from ihub_analysis.schema import Table
 from ihub_analysis.snapshot import (
     SnapshotResult,
     _arrow_type,
+    _begin_snapshot,
     _check_numerics,
     _connect,
     _copy_error_message,
@@ -84,7 +84,7 @@ def refresh_snapshot(source: str, out: Path, *, progress: bool | None = None) ->
     if not out.exists():
         return _full(source, out, progress, f"{out} did not exist")
     old = _read_meta(out)
-    if old.source != redact_source(spec.text):
+    if old.source != spec.display:
         raise BadInput(f"{out} is a snapshot of {old.source}, not of {spec.display}")
     pg = _connect(spec)
     try:
@@ -142,7 +142,7 @@ class _Refresh:
         self.pg = pg
         self.spec = spec
         self.old = old
-        self.taken_at: dt.datetime = pg.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
+        self.taken_at = _begin_snapshot(pg)
         self.columns = _source_columns(pg)
         self.fingerprint = _fingerprint(self.columns)
         self.full_reason: str | None = None
@@ -175,7 +175,7 @@ class _Refresh:
                 ).fetchone()[0]  # type: ignore[index]
             meta = SnapshotMeta(
                 taken_at=self.taken_at.astimezone(dt.UTC),
-                source=redact_source(self.spec.text),
+                source=self.spec.display,
                 tool_version=__version__,
                 schema_fingerprint=self.fingerprint,
                 row_counts=counts,
