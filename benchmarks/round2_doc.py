@@ -72,7 +72,8 @@ def _targets(r: dict[str, Any]) -> list[list[str]]:
     if ref:
         rows.append(
             [
-                "`ihub snapshot --refresh` after +1 % events ÷ full snapshot",
+                f"`ihub snapshot --refresh` after +1 % events ÷ full snapshot, "
+                f"{ref['events'] / 1e6:g}M",
                 f"{ref['ratio']:.0%} ({_s(ref['refresh_s'])} vs {_s(ref['full_s'])})",
                 "≤ 15 %",
                 _verdict(ref["ratio"] <= 0.15),
