@@ -465,7 +465,7 @@ def test_footer_tells_how_to_reproduce(
     assert attrs["data-as-of"] == as_of == attrs["data-taken-at"]
     assert attrs["data-version"] == ihub_analysis.__version__
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", attrs["data-generated-at"])
-    assert "the spec's defaults" in page
+    assert "the defaults of every setting" in page and "shared/spec" not in page
     assert re.search(r"All \d+ settings used", page)
     assert f"--as-of {as_of}" in page
 

@@ -9,9 +9,11 @@ import polars as pl
 
 from ihub_analysis.charts.base import (
     date_label,
+    describe,
     filter_hubs,
     inline_data,
     no_data_chart,
+    plural,
 )
 from ihub_analysis.charts.theme import (
     BAND_COLORS,
@@ -198,4 +200,40 @@ def friction_heatmap(
         spacing=10,
         title=chart_title(title, subtitle),
     ).resolve_scale(y="independent")
-    return finish(chart)
+    return describe(
+        finish(chart),
+        _friction_summary(data),
+        data,
+        {
+            "hub_slug": "Hub",
+            "widget": "Widget",
+            "week": "Week ending (UTC)",
+            "score": "Friction score",
+            "band": "Band",
+            "annotation_points": "Annotation pts",
+            "error_points": "Error pts",
+            "regression_points": "Regression pts",
+            "stale_points": "Stale pts",
+        },
+    )
+
+
+def _friction_summary(data: pl.DataFrame) -> str:
+    """The latest week in one sentence: how many widgets are red, and the worst one."""
+    week = data["week"].max()
+    latest = data.filter(pl.col("week") == week).sort(
+        ["score", "rank"], descending=[True, False], nulls_last=True
+    )
+    widgets = data["widget"].n_unique()
+    red = latest.filter(pl.col("band") == "red").height
+    head = (
+        f"{plural(widgets, 'widget')} over {plural(data['week'].n_unique(), 'week')}; "
+        f"in the week ending {week}, {red} of them {'is' if red == 1 else 'are'} red"
+    )
+    if latest.is_empty():
+        return head + "."
+    worst = latest.row(0, named=True)
+    return (
+        f"{head} and the highest score is {worst['widget']} ({worst['hub_slug']}) "
+        f"at {worst['score']}, band {worst['band']}."
+    )
