@@ -183,15 +183,19 @@ _CHART_JS = """
     role: c.getAttribute('role'), label: c.getAttribute('aria-label') || '',
     caption: caption ? caption.innerText.trim() : '',
     rows: table ? table.tBodies[0].rows.length : 0,
-    tableCaption: table && table.caption ? table.caption.innerText.trim() : '',
+    tableCaption: table && table.caption ? table.caption.textContent.trim() : '',
   };
 })
 """
 #: Everything a keyboard user must reach, tagged so the tab walk can recognise it.
 _FOCUSABLE_JS = """
 () => {
+  const closed = (e) => {
+    const d = e.closest('details:not([open])');
+    return d !== null && e.parentElement !== d;
+  };
   const all = [...document.querySelectorAll('a[href], summary, [tabindex="0"], button')]
-    .filter((e) => e.getClientRects().length > 0 || e.classList.contains('ihub-skip'));
+    .filter((e) => e.classList.contains('ihub-skip') || (e.getClientRects().length && !closed(e)));
   all.forEach((e, i) => e.setAttribute('data-tab-id', String(i)));
   return all.length;
 }
@@ -257,6 +261,9 @@ def test_keyboard_reaches_everything(page: Page, reports: Run, name: str) -> Non
         reached.append(page.evaluate("document.activeElement.getAttribute('data-tab-id') || ''"))
     assert reached[0] == "0", "the skip link comes first"
     assert set(map(str, range(count))) <= set(reached)
+    # tab stops are things to use or regions to scroll, not every notebook output
+    idle = "[...document.querySelectorAll('[tabindex=\"0\"]')].filter(e => !e.getAttribute('role'))"
+    assert page.evaluate(f"{idle}.length") == 0
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none", "focus is visible"
     # the skip link lands on the main content; a chart's data opens from the keyboard

@@ -316,7 +316,8 @@ def test_report_renderer_is_offline(
     bundle = charts.friction_heatmap(frames["friction_history"], top_n=5)._repr_mimebundle_()
     mime = bundle[0] if isinstance(bundle, tuple) else bundle
     html = mime["text/html"]
-    assert html.startswith('<figure class="ihub-figure">\n<div id="ihub-chart-')
+    assert html.startswith('<figure class="ihub-figure">\n<div class="ihub-chart" role="img"')
+    assert '<div id="ihub-chart-' in html
     assert 'vegaEmbed(el, spec, {actions: false, renderer: "svg"' in html
     lowered = html.lower()
     for forbidden in ("http:", "https:", "cdn", "//cdn", "<script src", "$schema"):

@@ -48,7 +48,9 @@ def report_html(spec: Mapping[str, Any]) -> str:
     label = meta.title or meta.summary
     return (
         '<figure class="ihub-figure">\n'
-        f'<div id="{element}" class="ihub-chart" role="img" aria-label="{_esc(label)}"></div>\n'
+        # Vega gives its own element a role and label: the image role sits on a wrapper
+        f'<div class="ihub-chart" role="img" aria-label="{_esc(label)}">'
+        f'<div id="{element}" class="ihub-chart-view"></div></div>\n'
         f'<figcaption id="{element}-caption" class="ihub-figure-caption">'
         f'<span class="ihub-visually-hidden">{_esc(meta.title)}. </span>{_esc(meta.summary)}'
         "</figcaption>\n"
