@@ -192,7 +192,7 @@ _FOCUSABLE_JS = """
 () => {
   const closed = (e) => {
     const d = e.closest('details:not([open])');
-    return d !== null && e.parentElement !== d;
+    return d !== null && !(e.tagName === 'SUMMARY' && e.parentElement === d);
   };
   const all = [...document.querySelectorAll('a[href], summary, [tabindex="0"], button')]
     .filter((e) => e.classList.contains('ihub-skip') || (e.getClientRects().length && !closed(e)));

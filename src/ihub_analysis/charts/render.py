@@ -46,13 +46,15 @@ def report_html(spec: Mapping[str, Any]) -> str:
         json.dumps(body, separators=(",", ":"), ensure_ascii=False, sort_keys=False)
     )
     label = meta.title or meta.summary
+    # the caption repeats the title for screen readers only (it is drawn in the chart)
+    hidden = f'<span class="ihub-visually-hidden">{_esc(meta.title)}. </span>' if meta.title else ""
     return (
         '<figure class="ihub-figure">\n'
         # Vega gives its own element a role and label: the image role sits on a wrapper
         f'<div class="ihub-chart" role="img" aria-label="{_esc(label)}">'
         f'<div id="{element}" class="ihub-chart-view"></div></div>\n'
         f'<figcaption id="{element}-caption" class="ihub-figure-caption">'
-        f'<span class="ihub-visually-hidden">{_esc(meta.title)}. </span>{_esc(meta.summary)}'
+        f"{hidden}{_esc(meta.summary)}"
         "</figcaption>\n"
         f"{_data_table(meta, element)}"
         "<script>\n"
