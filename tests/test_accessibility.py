@@ -275,3 +275,17 @@ def test_keyboard_reaches_everything(page: Page, reports: Run, name: str) -> Non
         disclosures.first.focus()
         page.keyboard.press("Enter")
         assert page.evaluate("document.querySelector('details.ihub-chart-data').open")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", PAGES)
+def test_every_table_has_a_caption_and_headers(page: Page, reports: Run, name: str) -> None:  # noqa: F811
+    _load(page, reports, name)
+    tables = page.evaluate(
+        "() => [...document.querySelectorAll('table')].map(t => ({"
+        "caption: t.caption ? t.caption.textContent.trim() : '',"
+        "headers: [...t.querySelectorAll('th')].filter(th => th.getAttribute('scope')).length}))"
+    )
+    assert tables, f"{name} has no table"
+    for table in tables:
+        assert table["caption"] and table["headers"] > 0, table

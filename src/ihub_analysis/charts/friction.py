@@ -200,22 +200,26 @@ def friction_heatmap(
         spacing=10,
         title=chart_title(title, subtitle),
     ).resolve_scale(y="independent")
+    grid, weeks_shown = _friction_grid(data)
     return describe(
         finish(chart),
         _friction_summary(data),
-        data,
-        {
-            "hub_slug": "Hub",
-            "widget": "Widget",
-            "week": "Week ending (UTC)",
-            "score": "Friction score",
-            "band": "Band",
-            "annotation_points": "Annotation pts",
-            "error_points": "Error pts",
-            "regression_points": "Regression pts",
-            "stale_points": "Stale pts",
-        },
+        grid,
+        {"hub_slug": "Hub", "widget": "Widget"} | {w: f"Week ending {w}" for w in weeks_shown},
     )
+
+
+def _friction_grid(data: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """The heatmap as a table read the same way: a row per widget, a column per week.
+
+    Each cell is "score band", so the band is in words, not only in the cell's colour.
+    """
+    weeks = sorted(data["week"].unique().to_list())
+    cells = data.with_columns(
+        pl.format("{} {}", pl.col("score").round(0).cast(pl.Int64), "band").alias("cell")
+    )
+    grid = cells.pivot(on="week", index=["hub_rank", "rank", "hub_slug", "widget"], values="cell")
+    return grid.sort("hub_rank", "rank").select("hub_slug", "widget", *weeks), weeks
 
 
 def _friction_summary(data: pl.DataFrame) -> str:

@@ -241,7 +241,7 @@ def health_trend_chart(
     table = data.sort("hub_slug", "as_of", "series")
     return describe(
         finish(chart),
-        _trend_summary(table.filter(pl.col("series") == "Computed"), watch_min),
+        _trend_summary(table.filter(pl.col("series") == "Computed")),
         table,
         {
             "hub_slug": "Hub",
@@ -253,7 +253,7 @@ def health_trend_chart(
     )
 
 
-def _trend_summary(computed: pl.DataFrame, watch_min: int) -> str:
+def _trend_summary(computed: pl.DataFrame) -> str:
     """The latest week in one sentence: the lowest hub and how many are at risk."""
     weeks = computed["as_of"].n_unique()
     latest = computed.filter(pl.col("as_of") == pl.col("as_of").max().over("hub_slug")).sort(
@@ -261,7 +261,7 @@ def _trend_summary(computed: pl.DataFrame, watch_min: int) -> str:
     )
     hubs = latest.height
     lowest = latest.row(0, named=True)
-    at_risk = latest.filter(pl.col("health_score") < watch_min).height
+    at_risk = latest.filter(pl.col("band") == "at_risk").height
     return (
         f"{plural(hubs, 'hub')} over {plural(weeks, 'week')}; at the latest week the lowest is "
         f"{lowest['hub_slug']} at {lowest['health_score']} "
@@ -459,9 +459,13 @@ def health_components_chart(
         .sort(["points", "component"], descending=[True, False])
     )
     lowest = frame.sort(["health_score", "hub_slug"]).row(0, named=True)
+    most = (
+        f"most points are lost to {lost['component'][0].lower()} ({lost['points'][0]:g} in all)"
+        if lost["points"][0] > 0
+        else "no hub loses any point"
+    )
     summary = (
-        f"Across {plural(frame.height, 'hub')}, most points are lost to "
-        f"{lost['component'][0].lower()} ({lost['points'][0]:g} in all); the lowest health is "
+        f"Across {plural(frame.height, 'hub')}, {most}; the lowest health is "
         f"{lowest['hub_slug']} at {lowest['health_score']}."
     )
     table = data.sort(
