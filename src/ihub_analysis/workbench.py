@@ -11,12 +11,15 @@ server's ``now()`` when live) and any setting of :class:`Settings` as a keyword.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from ihub_analysis.errors import MissingTablesError
+from ihub_analysis.errors import BadInput, MissingTablesError
+from ihub_analysis.infinite_times import finite_relations
 from ihub_analysis.metrics import schemas
 from ihub_analysis.metrics.derived import build_patterns, trend_arrows
 from ihub_analysis.metrics.inputs import (
@@ -98,6 +101,30 @@ _PLANS: dict[str, _Plan] = {
 }
 
 
+class UnknownMetricError(BadInput, ValueError):
+    """A metric or method name the workbench does not know (the message lists valid ones)."""
+
+
+def _method_name(name: str, valid: Mapping[str, object] | None = None) -> str:
+    """``name`` as a method name: case, spaces and ``-`` forgiven; else a friendly error."""
+    if not isinstance(name, str):
+        raise UnknownMetricError(f"a metric name is a string, got {name!r}")
+    key = name.strip().lower().replace("-", "_").replace(" ", "_")
+    choices = _PLANS if valid is None else valid
+    if key in choices:
+        return key
+    names = sorted(choices)
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise UnknownMetricError(f"unknown metric {name!r}{hint}; valid names: {', '.join(names)}")
+
+
+def _metric_kind(name: str) -> str:
+    """``name`` as a CLI metric kind (``health_trend`` → ``health-trend``)."""
+    kinds = {k.replace("-", "_"): k for k in REQUIRED_TABLES}
+    return kinds[_method_name(name, kinds)]
+
+
 class Workbench:
     """Metrics over one Inter-Hub source.  Use as a context manager or call :meth:`close`."""
 
@@ -118,22 +145,36 @@ class Workbench:
         return [t for t in inter_hub_schema().table_names if t not in self.source.tables]
 
     def supports(self, kind: str) -> bool:
-        """Whether metric ``kind`` can run on this database's tables."""
-        return all(t in self.source.tables for t in REQUIRED_TABLES[kind])
+        """Whether metric ``kind`` (``health-trend`` or ``health_trend``) can run here."""
+        key = _metric_kind(kind)
+        return all(t in self.source.tables for t in REQUIRED_TABLES[key])
 
     def default_as_of(self) -> dt.datetime:
         """Snapshot ``taken_at`` for a DuckDB snapshot, the server's ``now()`` when live."""
         return self.source.now()
 
     def resolve_as_of(self, as_of: AsOf) -> dt.datetime:
-        return self.default_as_of() if as_of is None else parse_as_of(as_of)
+        if as_of is not None:
+            return parse_as_of(as_of)
+        default = self.default_as_of()
+        try:
+            return parse_as_of(default)  # a snapshot's taken_at is data: check its range too
+        except BadInput:
+            raise BadInput(
+                f"the default as-of of {self.source.display} ({default.isoformat()}) is out of "
+                "range: give one with --as-of"
+            ) from None
 
     def settings_with(self, **overrides: Any) -> Settings:
         """The workbench settings with ``overrides`` applied (validated)."""
         return self.settings.replace(**overrides)
 
     def sql(self, query: str) -> pl.DataFrame:
-        """Run your own read-only SQL against the source (the connection cannot write)."""
+        """Run your own read-only SQL against the source: one query (SELECT, WITH, VALUES,
+        EXPLAIN), checked by :mod:`ihub_analysis.sqlguard` before it runs."""
+        from ihub_analysis.sqlguard import check_read_only_query  # sqlglot: only when used
+
+        check_read_only_query(query, self.source.kind)
         return self.source.query(query)
 
     def close(self) -> None:
@@ -150,9 +191,7 @@ class Workbench:
 
     def metric(self, kind: str, **kwargs: Any) -> pl.DataFrame:
         """Dispatch by the CLI's metric name (``health-trend`` → :meth:`health_trend`)."""
-        if kind not in REQUIRED_TABLES:
-            raise ValueError(f"unknown metric {kind!r}")
-        return getattr(self, kind.replace("-", "_"))(**kwargs)
+        return getattr(self, _method_name(_metric_kind(kind)))(**kwargs)
 
     # --------------------------------------------------------------- plumbing
     def _require(self, what: str, kind: str) -> None:
@@ -167,9 +206,14 @@ class Workbench:
         return self.resolve_as_of(as_of), settings
 
     def explain(self, method: str, as_of: AsOf = None, **settings: Any) -> str:
-        """The one SQL statement ``method`` (e.g. ``"friction"``) runs, as it would run now."""
+        """The one SQL statement ``method`` runs, as it would run now.
+
+        ``method`` is a method name (``"health_trend"``) or the CLI's metric name
+        (``"health-trend"``); anything else is a :class:`UnknownMetricError` listing both.
+        """
+        plan = _PLANS[_method_name(method, _PLANS)]
         t, s = self._settings_and_time(as_of, settings)
-        return self._statement(_PLANS[method], t, s)
+        return self._statement(plan, t, s)
 
     def _statement(self, plan: _Plan, t: dt.datetime, s: Settings) -> str:
         inputs = vocabulary_relations(s)
@@ -179,6 +223,7 @@ class Workbench:
             )
         elif plan.points == "weekly":
             inputs["eval_points"] = eval_points_relation(weekly_points(t, s.weeks, s.window_days))
+        inputs.update(finite_relations(self.source))  # ±infinity in the data: unknown time
         return compose(
             plan.model,
             inputs=inputs,
