@@ -59,7 +59,8 @@ def test_widget_evidence_adds_up_to_the_score(open_world: OpenWorld) -> None:
     wb = open_world(world)
     ev = wb.widget_evidence(ids["pay"], as_of=T)
     score = ev.score.row(0, named=True)
-    assert score == wb.friction(as_of=T).filter(pl.col("widget_id") == ids["pay"]).row(0, named=True)
+    full = wb.friction(as_of=T).filter(pl.col("widget_id") == ids["pay"])
+    assert score == full.row(0, named=True)
     s = wb.settings
     # annotations: 5 listed in the window and friction; 4 count
     a = ev.annotations

@@ -269,5 +269,5 @@ def _sort(spec: Comparison, frame: pl.DataFrame) -> pl.DataFrame:
     rank = pl.col("change").replace_strict(
         {c: i for i, c in enumerate(CHANGES)}, return_dtype=pl.Int64
     )
-    move = pl.col(f"{spec.main}_delta").abs().fill_null(-1.0)
+    move = pl.col(f"{spec.main}_delta").abs().round(6).fill_null(-1.0)  # engine-neutral ties
     return frame.sort([rank, move, *spec.key], descending=[False, True, *[False] * len(spec.key)])
