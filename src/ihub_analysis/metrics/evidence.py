@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -284,3 +285,28 @@ def hub_evidence(wb: Workbench, hub_slug: str, as_of: AsOf = None, **settings: A
         bottlenecks=bottlenecks,
         widgets=widgets,
     )
+
+
+def annotations_for(
+    wb: Workbench, widget_ids: Sequence[str], as_of: AsOf = None, **settings: Any
+) -> pl.DataFrame:
+    """The ``annotations`` evidence of several widgets in one query (for report sections)."""
+    if not widget_ids:
+        return pl.DataFrame(schema=ANNOTATIONS)
+    t, s = wb.resolve_as_of(as_of), wb.settings_with(**settings)
+    listed = ", ".join(literal(str(w)) for w in dict.fromkeys(widget_ids))
+    scope = f"SELECT w.id AS widget_id FROM widgets AS w WHERE CAST(w.id AS TEXT) IN ({listed})"
+    return _annotations(_query(wb, "evidence_annotations", scope, t, s))
+
+
+def hub_slugs(wb: Workbench, as_of: AsOf = None) -> list[str]:
+    """The slugs of the hubs that exist at T, sorted bytewise (one dossier each)."""
+    t = wb.resolve_as_of(as_of)
+    statement = compose(
+        "hub_scopes",
+        inputs={},
+        scalars=scalar_settings(wb.settings, t),
+        tables=wb.source.tables,
+    )
+    scopes = wb.source.query(statement).filter(pl.col("hub_id").is_not_null())  # not 'all'
+    return sorted(scopes["hub_slug"].to_list(), key=lambda slug: slug.encode())
