@@ -26,7 +26,7 @@ METRIC_KINDS = (
     "propagation",
     "changes",
 )
-REPORT_NAMES = ("friction", "bottlenecks", "health", "changes")
+REPORT_NAMES = ("friction", "bottlenecks", "health", "changes", "hub")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -268,6 +268,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="reports rendered in parallel (default: number of cores)",
     )
+    p.add_argument(
+        "--hub",
+        action="append",
+        default=[],
+        metavar="SLUG",
+        dest="hubs",
+        help="render the dossier of this hub (repeatable; implies the report name hub)",
+    )
     _add_settings(p)
     p.set_defaults(func=_cmd_report)
     return parser
@@ -363,12 +371,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from ihub_analysis.reports import render_reports
 
     return render_reports(
-        list(dict.fromkeys(args.names)) or list(REPORT_NAMES),
+        list(dict.fromkeys(args.names)),
         source=_resolve_source(args),
         as_of=args.as_of,
         out_dir=args.out,
         overrides=overrides,
         jobs=args.jobs,
+        compare_to=args.compare_to,
+        hubs=args.hubs,
     )
 
 

@@ -99,11 +99,16 @@ def baseline(wb: Workbench, as_of: dt.datetime, compare_to: BaselineValue = None
     return wb.resolve_baseline(as_of, compare_to)[1]
 
 
-def baseline_caption(as_of: dt.datetime, base: dt.datetime) -> str:
-    """``compared with 2026-10-04 00:00 UTC (28 days earlier)``."""
+def gap_text(as_of: dt.datetime, base: dt.datetime) -> str:
+    """``28 days``, ``1.5 days``, ``1 day``: how far the baseline lies before T."""
     gap = (as_of - base).total_seconds() / 86400
     shown = f"{gap:.0f}" if float(gap).is_integer() else f"{gap:.1f}"
-    return f"compared with {day(base)} ({shown} day{'s' if gap != 1 else ''} earlier)"
+    return f"{shown} day{'s' if gap != 1 else ''}"
+
+
+def baseline_caption(as_of: dt.datetime, base: dt.datetime) -> str:
+    """``compared with 2026-10-04 00:00 UTC (28 days earlier)``."""
+    return f"compared with {day(base)} ({gap_text(as_of, base)} earlier)"
 
 
 # ----------------------------------------------------------------------------- headlines
@@ -139,7 +144,9 @@ class ChangedHeadline(nb.Headline):
         d = self.delta()
         if d is None:
             return f"no value at {self.since}" if self.previous is None else ""
-        arrow = "↑" if d > 0 else "↓" if d < 0 else "→"
+        if d == 0:
+            return f"→ unchanged since {self.since}"
+        arrow = "↑" if d > 0 else "↓"
         if self.unit == "%":
             shown = f"{100 * d:+.1f} pp"
         elif isinstance(d, int):

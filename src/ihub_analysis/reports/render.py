@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -50,6 +50,8 @@ class Job:
     kernel_source: str  # password-free
     kernel_env: dict[str, str]
     provenance: Provenance
+    parameters: dict[str, Any] = field(default_factory=dict)  # e.g. a dossier's hub
+    baseline: Any = None  # the comparison baseline B (aware datetime), resolved once per run
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,10 @@ def _parameters(job: Job, declared: dict[str, str]) -> tuple[dict[str, Any], dic
         "as_of": iso_utc(job.provenance.as_of),
         "settings": job.provenance.settings.differences(),
         "report_mode": True,
+        **job.parameters,
     }
+    if job.baseline is not None and "compare_to" in declared:
+        passed["compare_to"] = iso_utc(job.baseline)
     shown = {**declared, **{k: repr(v) for k, v in passed.items()}}
     return passed, shown
 
@@ -203,11 +208,11 @@ def _out_dir(out_dir: Path | None) -> Path:
 
 
 def _board_data(
-    wb: Workbench, prov: Provenance, overrides: dict[str, Any]
+    wb: Workbench, prov: Provenance, overrides: dict[str, Any], baseline: Any = None
 ) -> board.BoardData | str:
     """The board's panels, or the one-line reason they could not be computed."""
     try:
-        return board.compute_board(wb, prov.as_of, overrides)
+        return board.compute_board(wb, prov.as_of, overrides, baseline=baseline)
     except Exception as exc:  # the reports must still be written and reported
         text = scrub(f"{type(exc).__name__}: {exc}", prov.source).strip().splitlines()
         return text[0] if text else type(exc).__name__
@@ -218,7 +223,7 @@ def _write_board(
 ) -> Path:
     footer = export.render_footer(footer_context(prov, None, {}))
     links = board.report_links(out, outcomes)
-    page = board.board_html(data, links, prov, footer)
+    page = board.board_html(data, links, prov, footer, dossiers=board.dossier_links(out))
     target = out / INDEX
     write_text_atomic(target, page)
     return target
@@ -272,6 +277,22 @@ def _conclude(
     return 1 if failures else 0
 
 
+def _dossier_hubs(wb: Workbench, as_of: Any, wanted: list[str] | None) -> list[str]:
+    """The hubs to render a dossier for; a wanted hub that does not exist at T is bad input."""
+    from ihub_analysis.metrics.evidence import hub_slugs
+
+    existing = hub_slugs(wb, as_of)
+    if not wanted:
+        return existing
+    unknown = [h for h in dict.fromkeys(wanted) if h not in existing]
+    if unknown:
+        raise BadInput(
+            f"no hub {', '.join(repr(h) for h in unknown)} exists as of {iso_utc(as_of)} "
+            f"(hubs: {', '.join(existing) or 'none'})"
+        )
+    return list(dict.fromkeys(wanted))
+
+
 def render_reports(
     names: list[str],
     *,
@@ -281,14 +302,22 @@ def render_reports(
     overrides: dict[str, Any] | None = None,
     jobs: int | None = None,
     notebooks_dir: Path | None = None,
+    compare_to: Any = None,
+    hubs: list[str] | None = None,
 ) -> int:
     """Render ``names`` and the review board into ``out_dir``; return the exit status.
 
     ``as_of`` is resolved once, so every report and the board share one T even
-    on a live database.  ``notebooks_dir`` (or ``$IHUB_NOTEBOOKS_DIR``) replaces
-    the project's notebooks.
+    on a live database, and so is the comparison baseline (``compare_to``, default
+    ``compare_days`` before T).  ``notebooks_dir`` (or ``$IHUB_NOTEBOOKS_DIR``) replaces
+    the project's notebooks.  The name ``hub`` (implied by ``hubs``, included when
+    ``names`` is empty) renders a dossier per hub, or only for ``hubs``.
     """
-    names = catalog.check_names(list(names))
+    given = list(names)
+    dossiers = not given or catalog.DOSSIER_NAME in given or bool(hubs)
+    names = [n for n in given if n != catalog.DOSSIER_NAME]
+    if names or (not given and not hubs):
+        names = catalog.check_names(names)  # none given: every report
     out = _out_dir(out_dir)
     overrides = dict(overrides or {})
     settings = Settings().replace(**overrides)
@@ -297,21 +326,30 @@ def render_reports(
     started = time.monotonic()
     with connect(source) as wb:  # a bad source fails here, before anything is written
         prov = _provenance(wb, shown_source, as_of, settings)
+        baseline = wb.resolve_baseline(prov.as_of, compare_to, **overrides)[1]
+        specs = [(catalog.REPORTS[n], {}) for n in names]
+        if dossiers:
+            specs += [
+                (catalog.dossier_spec(slug), {"hub": slug})
+                for slug in _dossier_hubs(wb, prov.as_of, hubs)
+            ]
         out.mkdir(parents=True, exist_ok=True)
         work = [
             Job(
-                catalog.REPORTS[n],
-                nb_dir / catalog.REPORTS[n].notebook,
+                spec,
+                nb_dir / spec.notebook,
                 out,
                 source,
                 shown_source,
                 env,
                 prov,
+                parameters=params,
+                baseline=baseline,
             )
-            for n in names
+            for spec, params in specs
         ]
         workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
         outcomes, data, seconds = _run_all(
-            work, workers, sys.stderr, lambda: _board_data(wb, prov, overrides)
+            work, workers, sys.stderr, lambda: _board_data(wb, prov, overrides, baseline)
         )
     return _conclude(outcomes, data, seconds, prov, out, sys.stderr, started)
