@@ -2,9 +2,10 @@
 sections, and the evidence a reader asks for ("what did users say?", "what costs points?").
 
 Like :mod:`ihub_analysis.notebook`, each display helper shows HTML in the notebook and
-has an ``*_html`` twin that returns it.  A headline with a change carries
-``data-delta`` (the raw difference, ``""`` when unknown) and ``data-baseline-value``
-beside the usual ``data-key``/``data-value``.
+has an ``*_html`` twin that returns it.  A headline with a change keeps its own markup
+and gains a line ``<div class="ihub-delta ihub-delta-VERDICT" data-delta="D"
+data-baseline-value="B">`` (``D`` the raw difference, ``""`` when unknown; VERDICT
+``worse``, ``better``, ``same`` or ``neutral``).
 """
 
 from __future__ import annotations
@@ -137,7 +138,9 @@ class ChangedHeadline(nb.Headline):
 
     def verdict(self) -> str:
         d = self.delta()
-        if d is None or self.direction == 0:
+        if d is None:
+            return "neutral"
+        if self.direction == 0:
             return "neutral" if d else "same"
         if d == 0:
             return "same"
@@ -145,8 +148,13 @@ class ChangedHeadline(nb.Headline):
 
     def delta_text(self) -> str:
         d = self.delta()
+        if d is None and self.previous is None:
+            return f"no value at {self.since}" if self.value is not None else ""
         if d is None:
-            return f"no value at {self.since}" if self.previous is None else ""
+            same = self.previous == self.value
+            return (
+                f"unchanged since {self.since}" if same else f"was {self.previous} at {self.since}"
+            )
         if d == 0:
             return f"→ unchanged since {self.since}"
         arrow = "↑" if d > 0 else "↓"
@@ -159,19 +167,16 @@ class ChangedHeadline(nb.Headline):
         return f"{arrow} {shown} since {self.since}"
 
     def html(self) -> str:
+        """The headline's own markup (its contract unchanged) plus a line with the change."""
         base = super().html()
-        d = self.delta()
-        attrs = (
-            f'data-delta="{_esc(nb.data_value(d))}" '
-            f'data-baseline-value="{_esc(nb.data_value(self.previous))}" '
-        )
         text = self.delta_text()
+        if not text:
+            return base
         line = (
-            f'<div class="ihub-delta ihub-delta-{self.verdict()}">{_esc(text)}</div>'
-            if text
-            else ""
+            f'<div class="ihub-delta ihub-delta-{self.verdict()}" '
+            f'data-delta="{_esc(nb.data_value(self.delta()))}" '
+            f'data-baseline-value="{_esc(nb.data_value(self.previous))}">{_esc(text)}</div>'
         )
-        base = base.replace('<div class="ihub-headline" ', f'<div class="ihub-headline" {attrs}', 1)
         return base[: -len("</div>")] + line + "</div>"
 
 
