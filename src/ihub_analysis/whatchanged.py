@@ -229,11 +229,10 @@ def friction_changes_html(comparison: pl.DataFrame, base: dt.datetime, top_n: in
     now_rank = _ranked(comparison, "band", BAND_RANK)
     was_rank = _ranked(comparison, "band_baseline", BAND_RANK)
     amber = BAND_RANK["amber"]
-    moved = comparison.filter(
-        (now_rank.fill_null(-1) >= amber)
-        != (was_rank.fill_null(-1) >= amber)
-        | ((now_rank == BAND_RANK["red"]) != (was_rank == BAND_RANK["red"]))
-    ).with_columns(
+    red = BAND_RANK["red"]
+    crossed_amber = (now_rank.fill_null(-1) >= amber) != (was_rank.fill_null(-1) >= amber)
+    crossed_red = (now_rank.fill_null(-1) == red) != (was_rank.fill_null(-1) == red)
+    moved = comparison.filter(crossed_amber | crossed_red).with_columns(
         pl.when(now_rank.fill_null(-1) > was_rank.fill_null(-1))
         .then(pl.lit("entered"))
         .otherwise(pl.lit("left"))
