@@ -10,4 +10,5 @@ SELECT
 FROM eval_points AS p
 JOIN widgets AS w
     ON w.created_at < p.as_of
-WHERE w.id IN (SELECT widget_id FROM evidence_scope)
+JOIN evidence_scope AS sc
+    ON sc.widget_id = w.id
