@@ -354,7 +354,7 @@ def since_panel(wb: Workbench, as_of: Any, baseline: Any, overrides: dict[str, A
         notebook.headlines_html(whatchanged.with_changes(now, before, b)),
     ]
     if health is not None:
-        worse = health.filter(pl.col("change").is_in(["worse", "new"])).sort(
+        worse = health.filter(pl.col("change") == "worse").sort(
             ["health_score_delta", "hub_slug"], nulls_last=True
         )
         parts.append(
