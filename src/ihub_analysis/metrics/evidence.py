@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ihub_analysis.errors import BadInput
+from ihub_analysis.infinite_times import finite_relations
 from ihub_analysis.metrics import schemas
 from ihub_analysis.metrics.inputs import (
     eval_points_relation,
@@ -139,6 +140,7 @@ def _query(wb: Workbench, model: str, scope: str, t: dt.datetime, s: Settings) -
     inputs = vocabulary_relations(s)
     inputs["eval_points"] = eval_points_relation([(0, t, t - dt.timedelta(days=s.window_days))])
     inputs["evidence_scope"] = scope
+    inputs.update(finite_relations(wb.source))  # ±infinity: an unknown time, as in the metrics
     statement = compose(
         model,
         inputs=inputs,
@@ -304,7 +306,7 @@ def hub_slugs(wb: Workbench, as_of: AsOf = None) -> list[str]:
     t = wb.resolve_as_of(as_of)
     statement = compose(
         "hub_scopes",
-        inputs={},
+        inputs=finite_relations(wb.source),
         scalars=scalar_settings(wb.settings, t),
         tables=wb.source.tables,
     )
