@@ -191,3 +191,38 @@ def test_hub_evidence_of_an_empty_hub_and_unknown_hubs(open_world: OpenWorld) ->
     for slug in ("future", "nope", "empty' --", ""):
         with pytest.raises(BadInput, match="no hub"):
             wb.hub_evidence(slug, as_of=T)
+
+
+def test_evidence_adds_up_with_infinite_times(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """±infinity is an unknown time in the evidence exactly as in the metric it explains."""
+    import duckdb
+
+    import ihub_analysis
+
+    world, ids = evidence_world()
+    path = world.to_duckdb(tmp_path / "inf.duckdb")
+    con = duckdb.connect(path)
+    pay = ids["pay"]
+    con.execute(
+        "UPDATE annotations SET retracted_at = '-infinity' WHERE severity = 'critical' "
+        f"AND retracted_at IS NOT NULL AND CAST(widget_id AS TEXT) = '{pay}'"
+    )
+    con.execute(
+        "UPDATE annotations SET created_at = '-infinity' WHERE severity = 'high' "
+        f"AND CAST(widget_id AS TEXT) = '{pay}'"
+    )
+    con.execute(
+        "UPDATE interaction_events SET occurred_at = 'infinity' WHERE id IN "
+        f"(SELECT id FROM interaction_events WHERE CAST(widget_id AS TEXT) = '{pay}' LIMIT 5)"
+    )
+    con.close()
+    with ihub_analysis.connect(path) as wb:
+        ev = wb.widget_evidence(pay, as_of=T)
+        score = ev.score.row(0, named=True)
+        counted = ev.annotations.filter(pl.col("counts"))
+    assert counted.height == score["annotation_count"]
+    weights = counted["severity_weight"].sum()
+    assert min(40.0, 2.0 * weights) == score["annotation_points"]
+    assert ev.annotations.filter(pl.col("retracted")).height == 0  # infinite: not set
+    assert "high" not in ev.annotations["severity"].to_list()  # unknown creation time
+    assert ev.activity["events"].sum() == score["interaction_count"]
