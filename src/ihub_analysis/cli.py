@@ -26,7 +26,7 @@ METRIC_KINDS = (
     "propagation",
     "changes",
 )
-REPORT_NAMES = ("friction", "bottlenecks", "health", "changes")
+REPORT_NAMES = ("friction", "bottlenecks", "health", "changes", "hub")
 #: Upper bound of ``--events``: synthesis takes about 1.4 GB per 10 million (docs/performance.md).
 MAX_EVENTS = 50_000_000
 
@@ -52,6 +52,21 @@ def _iso_datetime(text: str) -> dt.datetime:
         return parse_as_of(text)
     except BadInput as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _baseline(text: str) -> str:
+    """A --compare-to value, checked for form here; resolved against as-of later."""
+    from ihub_analysis.metrics.compare import is_relative
+
+    if not is_relative(text):
+        try:
+            _iso_datetime(text)
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(
+                f"invalid baseline {text!r}: use ISO 8601 (2026-10-01T00:00:00Z) "
+                "or a relative form such as -28d, -4w, -12h"
+            ) from None
+    return text
 
 
 def _positive_int(text: str) -> int:
@@ -96,6 +111,13 @@ def _add_settings(p: argparse.ArgumentParser) -> None:
         type=_iso_datetime,
         metavar="ISO",
         help="evaluate as of this UTC time (default: snapshot taken_at, or now() live)",
+    )
+    g.add_argument(
+        "--compare-to",
+        type=_baseline,
+        metavar="WHEN",
+        help="baseline to compare with: ISO time or relative to as-of, e.g. -28d, -4w "
+        "(default for reports: compare_days before as-of)",
     )
     g.add_argument("--window-days", type=_positive_int, metavar="N", help="window W in days (30)")
     g.add_argument("--weeks", type=_positive_int, metavar="N", help="health-trend points (12)")
@@ -298,6 +320,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep every run: write to DIR/<as-of>/ and update DIR/index.html and DIR/latest "
         "(default: $IHUB_ARCHIVE when --out is not given)",
     )
+    p.add_argument(
+        "--hub",
+        action="append",
+        default=[],
+        metavar="SLUG",
+        dest="hubs",
+        help="render the dossier of this hub (repeatable; implies the report name hub)",
+    )
     _add_log_options(p)
     _add_settings(p)
     p.set_defaults(func=_cmd_report)
@@ -464,10 +494,17 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     from ihub_analysis.workbench import connect
 
     overrides = _settings_overrides(args)
+    if args.compare_to is not None:
+        from ihub_analysis.metrics.compare import comparison
+
+        comparison(args.kind)  # a metric without a comparison is bad usage, before any work
     target = None if args.output is None else check_output(args.output, stream_ok=True)
     with connect(_resolve_source(args)) as wb:
         _warn_about_time(wb, args.as_of)
-        frame = wb.metric(args.kind, as_of=args.as_of, **overrides)
+        if args.compare_to is None:
+            frame = wb.metric(args.kind, as_of=args.as_of, **overrides)
+        else:
+            frame = wb.compare(args.kind, as_of=args.as_of, baseline=args.compare_to, **overrides)
     text = render_frame(frame, args.format)
     if target is not None:
         write_text_output(target, text)
@@ -504,12 +541,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
         for warning in check_time(wb, args.as_of):  # as log records: JSON lines stay JSON
             log.record("warning", f"ihub: warning: {warning}", level="warning")
     return render_reports(
-        list(dict.fromkeys(args.names)) or list(REPORT_NAMES),
+        list(dict.fromkeys(args.names)),
         source=_resolve_source(args),
         as_of=args.as_of,
         out_dir=args.out,
         overrides=overrides,
         jobs=args.jobs,
+        compare_to=args.compare_to,
+        hubs=args.hubs,
         archive_dir=archive,
         log=log,
     )
@@ -528,11 +567,24 @@ def _cmd_archive_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _attach_relative_baseline(argv: Sequence[str]) -> list[str]:
+    """``--compare-to -28d`` → ``--compare-to=-28d``: argparse takes ``-28d`` for an option."""
+    from ihub_analysis.metrics.compare import is_relative
+
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] == "--compare-to" and is_relative(arg):
+            out[-1] = f"--compare-to={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ihub``; return the exit status (also used by tests)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_attach_relative_baseline(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # --help, --version and usage errors end here
         return exc.code if isinstance(exc.code, int) else 2
     func: Callable[[argparse.Namespace], int] = args.func

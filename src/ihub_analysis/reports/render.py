@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ import nbformat
 
 from ihub_analysis import __version__
 from ihub_analysis.atomic import removed_unless_finished
-from ihub_analysis.errors import IhubError
+from ihub_analysis.errors import BadInput, IhubError
 from ihub_analysis.paths import DEFAULT_REPORTS_DIR
 from ihub_analysis.redact import scrub
 from ihub_analysis.reports import archive, board, catalog, execute, export, manifest, staging
@@ -39,7 +39,7 @@ from ihub_analysis.reports.kernel import allow_kernels, kernel_source, kill_runn
 from ihub_analysis.reports.provenance import Provenance, footer_context
 from ihub_analysis.reports.runlog import RunLog
 from ihub_analysis.settings import Settings
-from ihub_analysis.timeutil import iso_utc, parse_as_of
+from ihub_analysis.timeutil import iso_utc
 from ihub_analysis.workbench import Workbench, connect
 
 INDEX = "index.html"
@@ -58,7 +58,8 @@ class Job:
     kernel_env: dict[str, str]
     provenance: Provenance
     scratch: Path  # the run's private scratch folder
-    baseline: dt.datetime | None = None  # "since the last review", for notebooks declaring it
+    parameters: dict[str, Any] = field(default_factory=dict)  # e.g. a dossier's hub
+    baseline: dt.datetime | None = None  # "since the last review", resolved once per run
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def _parameters(job: Job, declared: dict[str, str]) -> tuple[dict[str, Any], dic
         "as_of": iso_utc(job.provenance.as_of),
         "settings": job.provenance.settings.differences(),
         "report_mode": True,
+        **job.parameters,
     }
     if job.baseline is not None and "compare_to" in declared:
         passed["compare_to"] = iso_utc(job.baseline)
@@ -232,11 +234,11 @@ def _out_dir(out_dir: Path | None) -> Path:
 
 
 def _board_data(
-    wb: Workbench, prov: Provenance, overrides: dict[str, Any]
+    wb: Workbench, prov: Provenance, overrides: dict[str, Any], baseline: Any = None
 ) -> board.BoardData | str:
     """The board's panels, or the one-line reason they could not be computed."""
     try:
-        return board.compute_board(wb, prov.as_of, overrides)
+        return board.compute_board(wb, prov.as_of, overrides, baseline=baseline)
     except Exception as exc:  # the reports must still be written and reported
         if _STOP.is_set():
             raise KeyboardInterrupt from None
@@ -251,7 +253,8 @@ def _write_board(
     footer = export.render_footer(footer_context(prov, None, {}))
     links = board.report_links(folder, outcomes)
     target = folder / INDEX
-    staging.put(target, board.board_html(data, links, prov, footer))
+    page = board.board_html(data, links, prov, footer, dossiers=board.dossier_links(folder))
+    staging.put(target, page)
     return target
 
 
@@ -435,11 +438,6 @@ def _scratch() -> Iterator[Path]:
             staging.remove_tree(folder)
 
 
-def _baseline(compare_to: str | dt.datetime | None) -> dt.datetime | None:
-    """The "since the last review" baseline as a time (None: the notebooks' own default)."""
-    return parse_as_of(compare_to) if compare_to is not None else None
-
-
 def _destination(
     prov: Provenance, out_dir: Path | None, archive_dir: Path | None
 ) -> tuple[Path, dt.datetime | None]:
@@ -449,6 +447,22 @@ def _destination(
     out = archive.run_folder(archive_dir, prov.as_of)
     staging.check_replaceable(out)
     return out, archive.previous_as_of(archive_dir, prov.as_of)
+
+
+def _dossier_hubs(wb: Workbench, as_of: Any, wanted: list[str] | None) -> list[str]:
+    """The hubs to render a dossier for; a wanted hub that does not exist at T is bad input."""
+    from ihub_analysis.metrics.evidence import hub_slugs
+
+    existing = hub_slugs(wb, as_of)
+    if not wanted:
+        return existing
+    unknown = [h for h in dict.fromkeys(wanted) if h not in existing]
+    if unknown:
+        raise BadInput(
+            f"no hub {', '.join(repr(h) for h in unknown)} exists as of {iso_utc(as_of)} "
+            f"(hubs: {', '.join(existing) or 'none'})"
+        )
+    return list(dict.fromkeys(wanted))
 
 
 def render_reports(
@@ -462,17 +476,24 @@ def render_reports(
     notebooks_dir: Path | None = None,
     archive_dir: Path | None = None,
     compare_to: str | dt.datetime | None = None,
+    hubs: list[str] | None = None,
     log: RunLog | None = None,
 ) -> int:
     """Render ``names`` and the review board into ``out_dir``; return the exit status.
 
     ``as_of`` is resolved once, so every report and the board share one T even
-    on a live database.  ``notebooks_dir`` (or ``$IHUB_NOTEBOOKS_DIR``) replaces
-    the project's notebooks.  With ``archive_dir`` the run goes to
-    ``archive_dir/<as_of>/`` instead, and "since the last review" defaults to the
-    previous run there.
+    on a live database, and so is the comparison baseline (``compare_to``; default:
+    with ``archive_dir`` the previous run there, else ``compare_days`` before T).
+    ``notebooks_dir`` (or ``$IHUB_NOTEBOOKS_DIR``) replaces the project's notebooks.
+    The name ``hub`` (implied by ``hubs``, included when ``names`` is empty) renders a
+    dossier per hub, or only for ``hubs``.  With ``archive_dir`` the run goes to
+    ``archive_dir/<as_of>/`` instead of ``out_dir``.
     """
-    names = catalog.check_names(list(names))
+    given = list(names)
+    dossiers = not given or catalog.DOSSIER_NAME in given or bool(hubs)
+    names = [n for n in given if n != catalog.DOSSIER_NAME]
+    if names or (not given and not hubs):
+        names = catalog.check_names(names)  # none given: every report
     log = log or RunLog()
     if archive_dir is not None:
         archive_dir = archive.check_archive(archive_dir)
@@ -486,26 +507,34 @@ def render_reports(
     with connect(source) as wb:  # a bad source fails here, before anything is written
         prov = _provenance(wb, shown_source, as_of, settings)
         out, previous = _destination(prov, out_dir, archive_dir)
-        baseline = _baseline(compare_to if compare_to is not None else previous)
+        wanted = compare_to if compare_to is not None else previous
+        baseline = wb.resolve_baseline(prov.as_of, wanted, **overrides)[1]
+        specs = [(catalog.REPORTS[n], {}) for n in names]
+        if dossiers:
+            specs += [
+                (catalog.dossier_spec(slug), {"hub": slug})
+                for slug in _dossier_hubs(wb, prov.as_of, hubs)
+            ]
         staging.clean_stale(out)
         with _interruptible(), _scratch() as scratch:
             work = [
                 Job(
-                    catalog.REPORTS[n],
-                    nb_dir / catalog.REPORTS[n].notebook,
+                    spec,
+                    nb_dir / spec.notebook,
                     out,
                     source,
                     shown_source,
                     env,
                     prov,
                     scratch,
-                    baseline,
+                    parameters=params,
+                    baseline=baseline,
                 )
-                for n in names
+                for spec, params in specs
             ]
             workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
             outcomes, data, seconds = _run_all(
-                work, workers, log, lambda: _board_data(wb, prov, overrides)
+                work, workers, log, lambda: _board_data(wb, prov, overrides, baseline)
             )
             _write_set(outcomes, data, RunInfo(prov, baseline, started_at), out)
             if archive_dir is not None:
