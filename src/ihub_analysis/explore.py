@@ -33,6 +33,7 @@ from ihub_analysis.charts.explore import (
 from ihub_analysis.infinite_times import finite_relations
 from ihub_analysis.metrics.inputs import (
     eval_points_relation,
+    event_span,
     scalar_settings,
     vocabulary_relations,
 )
@@ -109,14 +110,13 @@ def _query(
     s = wb.settings_with(**settings)
     inputs = vocabulary_relations(s)
     inputs["explore_widgets"] = values_relation(["widget_id"], [[w] for w in widget_ids], ["UUID"])
-    inputs["eval_points"] = eval_points_relation(
-        [(0, as_of, as_of - dt.timedelta(days=s.window_days))]
-    )
+    points = [(0, as_of, as_of - dt.timedelta(days=s.window_days))]
+    inputs["eval_points"] = eval_points_relation(points)
     inputs.update(finite_relations(wb.source))  # ±infinity in the data: unknown time
     statement = compose(
         model,
         inputs=inputs,
-        scalars=scalar_settings(s, as_of),
+        scalars={**scalar_settings(s, as_of), **event_span(points, s, as_of)},
         tables=wb.tables,
         materialize=wb.source.kind == "postgres",
     )

@@ -22,6 +22,7 @@ from ihub_analysis.infinite_times import finite_relations
 from ihub_analysis.metrics import schemas
 from ihub_analysis.metrics.inputs import (
     eval_points_relation,
+    event_span,
     scalar_settings,
     vocabulary_relations,
 )
@@ -138,13 +139,14 @@ def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
 def _query(wb: Workbench, model: str, scope: str, t: dt.datetime, s: Settings) -> pl.DataFrame:
     """Run evidence model ``model`` (or a metric model) restricted to ``scope``'s widgets."""
     inputs = vocabulary_relations(s)
-    inputs["eval_points"] = eval_points_relation([(0, t, t - dt.timedelta(days=s.window_days))])
+    points = [(0, t, t - dt.timedelta(days=s.window_days))]
+    inputs["eval_points"] = eval_points_relation(points)
     inputs["evidence_scope"] = scope
     inputs.update(finite_relations(wb.source))  # ±infinity: an unknown time, as in the metrics
     statement = compose(
         model,
         inputs=inputs,
-        scalars=scalar_settings(s, t),
+        scalars={**scalar_settings(s, t), **event_span(points, s, t)},
         tables=wb.source.tables,
         overrides={"point_widgets": "evidence_point_widgets"},
         materialize=wb.source.kind == "postgres",
