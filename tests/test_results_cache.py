@@ -7,7 +7,6 @@ must be impossible; one report run computes each metric once.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -92,7 +91,7 @@ def test_every_method_cached_equals_computed_and_runs_once(
     monkeypatch.delenv(cache.CACHE_ENV, raising=False)
     with ihub_analysis.connect(source) as plain:
         expected = {m: getattr(plain, m)(as_of=T) for m in METHODS}
-    for attempt in range(2):  # first computes and stores, second reads back
+    for _ in range(2):  # first computes and stores, second reads back
         with cached(source, folder, monkeypatch) as wb:
             for m in METHODS:
                 assert_frame_equal(getattr(wb, m)(as_of=T), expected[m], check_exact=True)
@@ -244,7 +243,7 @@ def test_run_scoped_folder_is_private_and_removed(tmp_path: Path) -> None:
     with ihub_analysis.connect(source) as wb, cache.run_scoped(wb) as env:
         folder = Path(env[cache.CACHE_ENV])
         assert wb.results is not None and wb.results.folder == folder
-        assert (os.stat(folder).st_mode & 0o777) == 0o700
+        assert (folder.stat().st_mode & 0o777) == 0o700
         wb.friction(as_of=T)
         assert cache.computed(folder) == ["friction"]
     assert not folder.exists() and wb.results is None
