@@ -6,8 +6,10 @@ module builds a grammar at import, costing about a second of CPU in every
 kernel.  It only checks the ``iri``/``iri-reference`` formats, which the
 Vega-Lite schema Altair validates charts against never uses, so a report
 kernel (``$IHUB_REPORT_KERNEL=1``, set by ``ihub report`` for its kernels)
-marks it as absent before Altair is imported.  Interactive sessions are left
-as they are.
+marks it as absent before Altair is imported, and so does the ``ihub report``
+process itself before nbformat (which validates notebooks with jsonschema;
+its schema uses no such format either).  Interactive sessions are left as
+they are.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ REPORT_KERNEL_ENV = "IHUB_REPORT_KERNEL"
 UNUSED_MODULES = ("rfc3987_syntax",)
 
 
-def skip_unused_imports() -> None:
-    """In a report kernel, make the optional imports of :data:`UNUSED_MODULES` fail fast."""
-    if os.environ.get(REPORT_KERNEL_ENV) != "1":
+def skip_unused_imports(*, force: bool = False) -> None:
+    """In a report kernel (or when ``force``), make imports of :data:`UNUSED_MODULES` fail fast.
+
+    A module already imported stays as it is.
+    """
+    if not force and os.environ.get(REPORT_KERNEL_ENV) != "1":
         return
     for name in UNUSED_MODULES:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # import → ImportError
