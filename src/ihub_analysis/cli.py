@@ -293,11 +293,12 @@ def _resolve_source(args: argparse.Namespace) -> str:
 def _check_source(text: str) -> None:
     """Refuse a malformed source string before anything is computed or written.
 
-    A Postgres URL is parsed by libpq's own rules (psycopg), so an unknown query
-    parameter or a bad port is a one-line error (exit 2), not a failure mid-run.
+    A Postgres URL's parameters (from its one parse, the one that connects) are
+    checked by libpq's own rules (psycopg), so an unknown query parameter or a bad
+    value is a one-line error (exit 2), not a failure mid-run.
     """
     import psycopg
-    from psycopg.conninfo import conninfo_to_dict
+    from psycopg.conninfo import make_conninfo
 
     from ihub_analysis.errors import SourceError
     from ihub_analysis.sources import parse_source
@@ -307,7 +308,7 @@ def _check_source(text: str) -> None:
     spec = parse_source(text)
     if spec.kind == "postgres":
         try:
-            conninfo_to_dict(spec.location)
+            make_conninfo("", **spec.connect_kwargs())
         except psycopg.Error as exc:
             reason = scrub(str(exc), text).strip().splitlines()
             raise SourceError(

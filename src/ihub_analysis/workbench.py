@@ -147,7 +147,11 @@ class Workbench:
         return self.settings.replace(**overrides)
 
     def sql(self, query: str) -> pl.DataFrame:
-        """Run your own read-only SQL against the source (the connection cannot write)."""
+        """Run your own read-only SQL against the source: one query (SELECT, WITH, VALUES,
+        EXPLAIN), checked by :mod:`ihub_analysis.sqlguard` before it runs."""
+        from ihub_analysis.sqlguard import check_read_only_query  # sqlglot: only when used
+
+        check_read_only_query(query, self.source.kind)
         return self.source.query(query)
 
     def close(self) -> None:
