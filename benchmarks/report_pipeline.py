@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -39,6 +40,8 @@ from benchmarks.common import child_env, load_avg, now_iso
 
 RESULTS = Path(__file__).resolve().parent / "results" / "report_pipeline.json"
 PYTHON = sys.executable
+#: The T of the engine benchmarks; suite and report of one source use the same.
+AS_OF = "2026-11-01T00:00:00Z"
 
 
 @dataclass
@@ -74,16 +77,16 @@ def run(name: str, argv: list[str], *, cwd: Path | None = None, python_path: boo
     return Step(name, wall, usage.ru_utime + usage.ru_stime, inner)
 
 
-def suite(name: str, source: str) -> Step:
+def suite(name: str, source: str, as_of: str) -> Step:
     """The seven metrics in one process, as ``benchmarks.worker metrics`` runs them."""
-    return run(
-        name, [PYTHON, "-m", "benchmarks.worker", "metrics", "--source", source], python_path=True
-    )
+    argv = [PYTHON, "-m", "benchmarks.worker", "metrics", "--source", source, "--as-of", as_of]
+    return run(name, argv, python_path=True)
 
 
-def report(name: str, python: str, source: str, scratch: Path) -> Step:
+def report(name: str, python: str, source: str, as_of: str, scratch: Path) -> Step:
     out = scratch / f"{name}-{time.monotonic_ns()}"
-    argv = [python, "-m", "ihub_analysis", "report", "--source", source, "--out", str(out)]
+    argv = [python, "-m", "ihub_analysis", "report", "--source", source, "--as-of", as_of]
+    argv += ["--out", str(out)]
     step = run(name, argv)
     shutil.rmtree(out, ignore_errors=True)
     return step
@@ -114,17 +117,71 @@ def ratio(steps: list[Step], a: str, b: str, what: str, b_what: str | None = Non
     return top / bottom
 
 
+#: (name of the report step, of the step it is divided by, field of the divisor)
+RATIOS = (
+    ("report_duckdb", "suite_duckdb", "inner_s"),
+    ("report_pg", "suite_pg", "inner_s"),
+    ("report_duckdb_base", "suite_duckdb", "inner_s"),
+    ("report_duckdb_base", "report_duckdb", "wall_s"),
+    ("demo_base", "demo_new", "wall_s"),
+)
+
+
+def ratios(steps: list[Step]) -> dict[str, float]:
+    """Each ratio of :data:`RATIOS` whose two sides were measured (wall; CPU where alike)."""
+    have = {s.name for s in steps}
+    out: dict[str, float] = {}
+    for a, b, field in RATIOS:
+        if a in have and b in have:
+            out[f"{a} wall / {b} {field.removesuffix('_s')}"] = ratio(steps, a, b, "wall_s", field)
+            if field == "wall_s":
+                out[f"{a} cpu / {b} cpu"] = ratio(steps, a, b, "cpu_s")
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def save(path: Path, header: dict[str, Any], steps: list[Step]) -> dict[str, Any]:
+    result = {
+        **header,
+        "finished": now_iso(),
+        "load_avg_end": load_avg(),
+        "steps": [asdict(s) for s in steps],
+        "summary": {n: summary(steps, n) for n in sorted({s.name for s in steps})},
+        "ratios": ratios(steps),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+_LOG_LINE = re.compile(
+    r"^round \d+: (\w+): wall ([\d.]+) s, cpu ([\d.]+) s(?:, metrics ([\d.]+) s)?$"
+)
+
+
+def steps_from_log(log: Path) -> list[Step]:
+    """The steps an earlier run printed (one line each), e.g. of a run stopped early."""
+    found = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        m = _LOG_LINE.match(line.strip())
+        if m:
+            inner = float(m[4]) if m[4] else None
+            found.append(Step(m[1], float(m[2]), float(m[3]), inner))
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.report_pipeline")
     parser.add_argument("--snapshot", required=True, help="DuckDB snapshot (e.g. 10M events)")
     parser.add_argument("--pg", help="live Postgres URL with the same data")
     parser.add_argument("--base", type=Path, help="checkout (with .venv) to compare the demo with")
     parser.add_argument("--demo-snapshot", type=Path, help="an existing demo.duckdb to render")
+    parser.add_argument("--as-of", default=AS_OF, help=f"T of suites and reports ({AS_OF})")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--steps-from-log", type=Path, help="add the steps of an earlier run's log")
     args = parser.parse_args(argv)
-    steps: list[Step] = []
-    started, load_start = now_iso(), load_avg()
+    steps: list[Step] = steps_from_log(args.steps_from_log) if args.steps_from_log else []
+    header = {"started": now_iso(), "load_avg_start": load_avg(), "argv": sys.argv}
     with tempfile.TemporaryDirectory(prefix="ihub-bench-report-") as tmp:
         scratch = Path(tmp)
         demo_dirs: dict[str, Path] = {}
@@ -136,19 +193,27 @@ def main(argv: list[str] | None = None) -> int:
         base_python = str(args.base / ".venv" / "bin" / "python") if args.base else None
         for k in range(args.rounds):
             plan: list[tuple[str, Any]] = [
-                ("suite_duckdb", lambda: suite("suite_duckdb", args.snapshot)),
-                ("report_duckdb", lambda: report("report_duckdb", PYTHON, args.snapshot, scratch)),
+                ("suite_duckdb", lambda: suite("suite_duckdb", args.snapshot, args.as_of)),
+                (
+                    "report_duckdb",
+                    lambda: report("report_duckdb", PYTHON, args.snapshot, args.as_of, scratch),
+                ),
             ]
             if args.pg:
                 plan += [
-                    ("suite_pg", lambda: suite("suite_pg", args.pg)),
-                    ("report_pg", lambda: report("report_pg", PYTHON, args.pg, scratch)),
+                    ("suite_pg", lambda: suite("suite_pg", args.pg, args.as_of)),
+                    (
+                        "report_pg",
+                        lambda: report("report_pg", PYTHON, args.pg, args.as_of, scratch),
+                    ),
                 ]
             if base_python:
                 plan.append(
                     (
                         "report_duckdb_base",
-                        lambda: report("report_duckdb_base", base_python, args.snapshot, scratch),
+                        lambda: report(
+                            "report_duckdb_base", base_python, args.snapshot, args.as_of, scratch
+                        ),
                     )
                 )
             if demo_dirs and base_python:
@@ -160,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             for name, step in plan if k % 2 == 0 else plan[::-1]:
                 measured = step()
                 steps.append(measured)
+                save(args.out, header, steps)  # a stopped run keeps what it measured
                 print(
                     f"round {k + 1}: {name}: wall {measured.wall_s:.1f} s, "
                     f"cpu {measured.cpu_s:.1f} s"
@@ -167,43 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
-    names = sorted({s.name for s in steps})
-    ratios: dict[str, float] = {
-        "report_duckdb_wall / suite_duckdb": ratio(
-            steps, "report_duckdb", "suite_duckdb", "wall_s", "inner_s"
-        ),
-    }
-    if args.pg:
-        ratios["report_pg_wall / suite_pg"] = ratio(
-            steps, "report_pg", "suite_pg", "wall_s", "inner_s"
-        )
-    if base_python:
-        ratios["report_duckdb_base_wall / suite_duckdb"] = ratio(
-            steps, "report_duckdb_base", "suite_duckdb", "wall_s", "inner_s"
-        )
-        ratios["report_duckdb_base / report_duckdb (wall)"] = ratio(
-            steps, "report_duckdb_base", "report_duckdb", "wall_s"
-        )
-        ratios["report_duckdb_base / report_duckdb (cpu)"] = ratio(
-            steps, "report_duckdb_base", "report_duckdb", "cpu_s"
-        )
-    if demo_dirs and base_python:
-        ratios["demo_base / demo_new (wall)"] = ratio(steps, "demo_base", "demo_new", "wall_s")
-        ratios["demo_base / demo_new (cpu)"] = ratio(steps, "demo_base", "demo_new", "cpu_s")
-    result = {
-        "started": started,
-        "finished": now_iso(),
-        "load_avg_start": load_start,
-        "load_avg_end": load_avg(),
-        "argv": sys.argv,
-        "rounds": args.rounds,
-        "steps": [asdict(s) for s in steps],
-        "summary": {n: summary(steps, n) for n in names},
-        "ratios": {k: round(v, 3) for k, v in ratios.items()},
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result["ratios"], indent=2))
+    print(json.dumps(save(args.out, header, steps)["ratios"], indent=2))
     return 0
 
 
