@@ -247,3 +247,57 @@ def test_run_scoped_folder_is_private_and_removed(tmp_path: Path) -> None:
         wb.friction(as_of=T)
         assert cache.computed(folder) == ["friction"]
     assert not folder.exists() and wb.results is None
+
+
+@pytest.mark.parametrize("password_in", ["userinfo", "query"])
+def test_the_run_and_its_kernels_name_a_source_alike(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    secret_url: tuple[str, str],
+    password_in: str,
+) -> None:
+    """Else the kernels would never find what the run computed (a relative path, a password)."""
+    from ihub_analysis.reports.kernel import kernel_source
+
+    world().to_duckdb(tmp_path / "w.duckdb", phase=7)
+    monkeypatch.chdir(tmp_path)
+    url, password = secret_url
+    if password_in == "query":
+        parts = urlsplit(url)
+        netloc = parts.netloc.replace(f":{password}@", "@")
+        url = urlunsplit(parts._replace(netloc=netloc, query=f"password={password}"))
+    for given in ("w.duckdb", url):
+        shown, env = kernel_source(given)
+        with ihub_analysis.connect(given) as run:
+            in_run = cache.source_identity(run.source)
+        monkeypatch.setenv("PGPASSWORD", env.get("PGPASSWORD", ""))
+        with ihub_analysis.connect(shown) as kernel:  # as the kernel opens it
+            assert cache.source_identity(kernel.source) == in_run
+        monkeypatch.delenv("PGPASSWORD")
+        assert password not in repr(in_run)
+
+
+@pytest.mark.slow
+def test_a_report_run_computes_each_metric_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+
+    from ihub_analysis.reports import render_reports
+
+    kept = tmp_path / "results"
+    kept.mkdir()
+
+    @contextlib.contextmanager
+    def keep() -> Iterator[str]:
+        yield str(kept)
+
+    monkeypatch.setattr(cache, "_run_folder", keep)
+    world().to_duckdb(tmp_path / "w.duckdb", phase=7)
+    monkeypatch.chdir(tmp_path)  # a relative source, as `ihub demo` gives
+    status = render_reports([], source="w.duckdb", out_dir=tmp_path / "out")
+    assert status == 0
+    done = cache.computed(kept)
+    assert len(done) == len(set(done)), done
+    # the board's metrics and every report's, each once
+    assert {"health", "friction", "bottlenecks", "propagation", "changes"} <= set(done)

@@ -50,14 +50,19 @@ COMPUTED_LOG = "computed.log"
 
 def source_identity(source: Source) -> dict[str, Any]:
     """What tells this source's data apart from any other's, without any secret."""
-    identity: dict[str, Any] = {"kind": source.kind, "display": source.display}
-    if source.kind != "duckdb":
-        return identity
+    if source.kind != "duckdb":  # the same text in the run and its kernels: no password in it
+        return {"kind": source.kind, "display": source.display}
+    # The file itself, however it was named (the kernels get its absolute path).
     path = Path(source.spec.location).resolve()  # type: ignore[attr-defined]
     st = path.stat()
-    identity.update(
-        path=str(path), dev=st.st_dev, ino=st.st_ino, size=st.st_size, mtime_ns=st.st_mtime_ns
-    )
+    identity: dict[str, Any] = {
+        "kind": source.kind,
+        "path": str(path),
+        "dev": st.st_dev,
+        "ino": st.st_ino,
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+    }
     meta = source.snapshot_meta()
     if meta is not None:
         identity.update(
