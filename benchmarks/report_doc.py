@@ -203,7 +203,8 @@ REMAINS = [
 
 REPRODUCE = [
     "# a 10M-event snapshot and the same data live, e.g. the engine benchmark's:",
-    "#   ihub db init URL && ihub synth --events 10000000 --pg URL && ihub snapshot URL s10m.duckdb",
+    "#   ihub db init URL && ihub synth --events 10000000 --pg URL",
+    "#   ihub snapshot URL s10m.duckdb",
     "git worktree add /tmp/base 456a066 && (cd /tmp/base && make install)",
     "ihub demo --out /tmp/demo-reports          # makes data/demo.duckdb once",
     ".venv/bin/python -m benchmarks.report_pipeline --snapshot s10m.duckdb \\",
