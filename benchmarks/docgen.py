@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import report_doc
+from benchmarks import report_doc, round2_doc
 from benchmarks.common import REPO
 
 METRICS = ("friction", "bottlenecks", "funnel", "health", "health-trend", "propagation", "changes")
@@ -863,6 +863,7 @@ def render(r: dict[str, Any], results_path: str = "benchmarks/results/latest.jso
         + _reports(r)
         + _scaling(r)
         + _limits(r)
+        + round2_doc.render()
         + _errors(r)
         + report_doc.doc_section()  # its own results file: see benchmarks/report_doc.py
     )

@@ -505,7 +505,7 @@ def test_the_self_containment_check_catches_references() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_no_code_prompts_or_parameters_in_html(rendered: Run, name: str) -> None:
     page = rendered.page(name)
-    main = page[page.index("<main>") : page.index("</main>")]
+    main = page[page.index("<main") : page.index("</main>")]
     assert not re.search(
         r"jp-InputArea-editor|jp-CodeMirrorEditor|jp-InputPrompt|jp-OutputPrompt", page
     )
@@ -540,7 +540,7 @@ def test_board_links_resolve_and_reports_link_back(rendered: Run) -> None:
     ]
     assert {f"{n}.html" for n in NAMES} <= set(links)
     for href in links:
-        assert (rendered.out / href).is_file(), href
+        assert href.startswith("#") or (rendered.out / href).is_file(), href
     for name in NAMES:
         assert 'href="index.html"' in rendered.page(name)
 

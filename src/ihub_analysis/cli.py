@@ -236,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("source", metavar="SOURCE_URL", help="postgresql://user@host:port/dbname")
     p.add_argument("out", type=Path, metavar="OUT.duckdb")
+    p.add_argument(
+        "--refresh",
+        action="store_true",
+        help="bring an existing snapshot OUT of SOURCE_URL up to date, copying only "
+        "new interaction events where the source proves that safe (else: all again)",
+    )
     p.set_defaults(func=_cmd_snapshot)
 
     p = sub.add_parser(
@@ -406,9 +412,11 @@ def _cmd_db_init(args: argparse.Namespace) -> int:
 def _cmd_snapshot(args: argparse.Namespace) -> int:
     from ihub_analysis.atomic import check_output
     from ihub_analysis.snapshot import take_snapshot
+    from ihub_analysis.snapshot_refresh import refresh_snapshot
 
     check_output(args.out, stream_ok=False)  # before connecting: nothing to undo
-    result = take_snapshot(args.source, args.out, progress=_progress_wanted())
+    take = refresh_snapshot if args.refresh else take_snapshot
+    result = take(args.source, args.out, progress=_progress_wanted())
     print(result.describe())
     return 0
 

@@ -26,6 +26,7 @@ from ihub_analysis.metrics.cache import ResultsCache
 from ihub_analysis.metrics.derived import build_patterns, trend_arrows
 from ihub_analysis.metrics.inputs import (
     eval_points_relation,
+    event_span,
     scalar_settings,
     vocabulary_relations,
     weekly_points,
@@ -221,17 +222,18 @@ class Workbench:
 
     def _statement(self, plan: _Plan, t: dt.datetime, s: Settings) -> str:
         inputs = vocabulary_relations(s)
+        points = None
         if plan.points == "single":
-            inputs["eval_points"] = eval_points_relation(
-                [(0, t, t - dt.timedelta(days=s.window_days))]
-            )
+            points = [(0, t, t - dt.timedelta(days=s.window_days))]
         elif plan.points == "weekly":
-            inputs["eval_points"] = eval_points_relation(weekly_points(t, s.weeks, s.window_days))
+            points = weekly_points(t, s.weeks, s.window_days)
+        if points is not None:
+            inputs["eval_points"] = eval_points_relation(points)
         inputs.update(finite_relations(self.source))  # ±infinity in the data: unknown time
         return compose(
             plan.model,
             inputs=inputs,
-            scalars=scalar_settings(s, t),
+            scalars={**scalar_settings(s, t), **event_span(points, s, t)},
             tables=self.source.tables,
             overrides=_CHANGE_OVERRIDES if plan.points == "deployments" else None,
             materialize=self.source.kind == "postgres",
