@@ -226,7 +226,7 @@ def doc_section(results: Path = RESULTS) -> list[str]:
 def rewrite(doc: Path = DOC, results: Path = RESULTS) -> None:
     """Replace this section (always the last of the page) in ``doc``, or append it."""
     text = doc.read_text(encoding="utf-8")
-    head = text.split(HEADING, 1)[0].rstrip() + "\n"
+    head = text.split(HEADING, 1)[0].rstrip() + "\n\n"  # as docgen leaves it
     doc.write_text(head + "\n".join(doc_section(results)).rstrip() + "\n", encoding="utf-8")
 
 
