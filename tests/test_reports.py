@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import math
+import os
 import re
 import shutil
 import tempfile
@@ -748,4 +749,8 @@ def test_kernel_falls_back_to_tcp_where_a_socket_path_would_be_too_long(
         assert transport["transport"] == "ipc" and Path(transport["ip"]).parent.is_dir()
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / ("long" * 30)))
     with kernel_transport() as transport:
-        assert transport == {"transport": "tcp"}
+        assert transport["transport"] == "tcp" and "ip" not in transport
+        # the connection file sits in the run's own folder, which the next run can clean
+        folder = Path(transport["connection_file"]).parent
+        assert folder.is_dir() and folder.name.startswith(f"ihub-{os.getpid()}-")
+    assert not folder.exists()

@@ -17,13 +17,17 @@ RENDERER_NAME = "ihub_report"
 
 
 def _script_safe(text: str) -> str:
-    """JSON that can sit inside a ``<script>`` element."""
-    return (
-        text.replace("</", "<\\/")
-        .replace("<!--", "<\\!--")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
+    """JSON that can sit inside a ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` become JSON escapes, so no ``</script>``, ``<!--`` or
+    ``]]>`` from the data can end the element or change how it is parsed; U+2028
+    and U+2029 likewise, which older JavaScript parsers take for line ends.
+    JSON has these characters only inside strings, where the escapes mean the same.
+    """
+    return text.translate(_SCRIPT_ESCAPES)
+
+
+_SCRIPT_ESCAPES = {ord(c): f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"}
 
 
 def report_html(spec: Mapping[str, Any]) -> str:
