@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import round2_doc
+from benchmarks import report_doc, round2_doc
 from benchmarks.common import REPO
 
 METRICS = ("friction", "bottlenecks", "funnel", "health", "health-trend", "propagation", "changes")
@@ -865,6 +865,7 @@ def render(r: dict[str, Any], results_path: str = "benchmarks/results/latest.jso
         + _limits(r)
         + round2_doc.render()
         + _errors(r)
+        + report_doc.doc_section()  # its own results file: see benchmarks/report_doc.py
     )
     return "\n".join(parts).rstrip() + "\n"
 

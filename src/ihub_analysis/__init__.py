@@ -17,6 +17,10 @@ except PackageNotFoundError:  # running from a checkout without installing
 
 from typing import TYPE_CHECKING, Any
 
+from ihub_analysis.lean import skip_unused_imports
+
+skip_unused_imports()  # a report kernel: before any dependency is imported
+
 if TYPE_CHECKING:
     from ihub_analysis.settings import Settings
     from ihub_analysis.workbench import Workbench, connect

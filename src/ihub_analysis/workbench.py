@@ -20,7 +20,9 @@ import polars as pl
 
 from ihub_analysis.errors import BadInput, MissingTablesError
 from ihub_analysis.infinite_times import finite_relations
+from ihub_analysis.metrics import cache as results_cache
 from ihub_analysis.metrics import evidence, schemas
+from ihub_analysis.metrics.cache import ResultsCache
 from ihub_analysis.metrics.compare import (
     BaselineValue,
     compare_frames,
@@ -138,6 +140,8 @@ class Workbench:
     def __init__(self, source: Source, settings: Settings | None = None) -> None:
         self.source = source
         self.settings = settings or Settings()
+        #: Results shared within one report run (``$IHUB_RESULTS_CACHE``), else None.
+        self.results: ResultsCache | None = results_cache.from_env(source)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -254,8 +258,14 @@ class Workbench:
         if plan.requires:
             self._require(plan.requires[0], plan.requires[1])
         t, s = self._settings_and_time(as_of, overrides)
-        frame = schemas.conform(self.source.query(self._statement(plan, t, s)), plan.schema)
-        return frame, t, s
+        statement = self._statement(plan, t, s)
+
+        def compute() -> pl.DataFrame:
+            return schemas.conform(self.source.query(statement), plan.schema)
+
+        if self.results is None:
+            return compute(), t, s
+        return self.results.fetch(method, t, s, statement, compute), t, s
 
     # ---------------------------------------------------------------- metrics
     def friction(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:

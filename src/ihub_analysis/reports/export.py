@@ -50,9 +50,9 @@ def stylesheet() -> str:
 @functools.cache
 def vega_bundle() -> str:
     """The charts' Vega/Vega-Lite/vega-embed bundle, safe inside a ``<script>`` element."""
-    from ihub_analysis.charts import javascript_bundle
+    from ihub_analysis.charts.bundle_cache import cached_javascript_bundle
 
-    return javascript_bundle().replace("</script", "<\\/script")
+    return cached_javascript_bundle().replace("</script", "<\\/script")
 
 
 def render_footer(context: dict[str, Any]) -> str:

@@ -32,6 +32,8 @@ import nbformat
 from ihub_analysis import __version__
 from ihub_analysis.atomic import removed_unless_finished
 from ihub_analysis.errors import BadInput, IhubError
+from ihub_analysis.lean import REPORT_KERNEL_ENV
+from ihub_analysis.metrics import cache as results_cache
 from ihub_analysis.paths import DEFAULT_REPORTS_DIR
 from ihub_analysis.redact import scrub
 from ihub_analysis.reports import archive, board, catalog, execute, export, manifest, staging
@@ -504,7 +506,10 @@ def render_reports(
     nb_dir = catalog.notebooks_dir(notebooks_dir)
     shown_source, env = kernel_source(source)
     started, started_at = time.monotonic(), dt.datetime.now(dt.UTC)
-    with connect(source) as wb:  # a bad source fails here, before anything is written
+    # A bad source fails here, before anything is written; the kernels and the board
+    # share one results cache, so each metric runs once per run.
+    with connect(source) as wb, results_cache.run_scoped(wb) as shared:
+        env = {**env, **shared, REPORT_KERNEL_ENV: "1"}  # see ihub_analysis.lean
         prov = _provenance(wb, shown_source, as_of, settings)
         out, previous = _destination(prov, out_dir, archive_dir)
         wanted = compare_to if compare_to is not None else previous

@@ -1,0 +1,241 @@
+"""The report pipeline against the metric suite, and the demo's render phase against a baseline.
+
+Three ratios, each measured side by side within one run, steps alternating
+round by round so machine noise hits both sides alike:
+
+* ``ihub report`` (all reports and the board) ÷ the in-process metric suite on
+  the same DuckDB snapshot;
+* the same on a live Postgres database (``--pg``);
+* ``ihub demo`` with the demo snapshot already there, this checkout ÷ another
+  checkout (``--base``, e.g. ``git worktree add /tmp/base <commit>`` and
+  ``make install`` there).
+
+Every step is its own process.  Wall time is measured around the process;
+CPU time (user + system of the process and every child it waited for, i.e.
+the Jupyter kernels) comes from ``wait4``: on a shared machine CPU time is the
+steadier figure.  The suite's time is the sum of its metrics' own times inside
+the worker (interpreter start excluded), as in the engine benchmarks.
+
+    python -m benchmarks.report_pipeline --snapshot S.duckdb [--pg URL] \\
+        [--base /tmp/base] [--demo-snapshot demo.duckdb] [--rounds 3] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import child_env, load_avg, now_iso
+
+RESULTS = Path(__file__).resolve().parent / "results" / "report_pipeline.json"
+PYTHON = sys.executable
+#: The T of the engine benchmarks; suite and report of one source use the same.
+AS_OF = "2026-11-01T00:00:00Z"
+
+
+@dataclass
+class Step:
+    """One measured process."""
+
+    name: str
+    wall_s: float
+    cpu_s: float
+    inner_s: float | None = None  # the library's own time, where the step reports it
+
+
+def run(name: str, argv: list[str], *, cwd: Path | None = None, python_path: bool = False) -> Step:
+    """Run ``argv``; wall time, and the CPU of it and its reaped children (the kernels)."""
+    env = child_env() if python_path else {**os.environ}
+    env.pop("IHUB_SOURCE", None)
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{stderr[-2000:]}")
+    inner = None
+    if stdout.lstrip().startswith("{"):
+        metrics = json.loads(stdout)["metrics"]
+        inner = sum(m["seconds"] for m in metrics.values())
+    return Step(name, wall, usage.ru_utime + usage.ru_stime, inner)
+
+
+def suite(name: str, source: str, as_of: str) -> Step:
+    """The seven metrics in one process, as ``benchmarks.worker metrics`` runs them."""
+    argv = [PYTHON, "-m", "benchmarks.worker", "metrics", "--source", source, "--as-of", as_of]
+    return run(name, argv, python_path=True)
+
+
+def report(name: str, python: str, source: str, as_of: str, scratch: Path) -> Step:
+    out = scratch / f"{name}-{time.monotonic_ns()}"
+    argv = [python, "-m", "ihub_analysis", "report", "--source", source, "--as-of", as_of]
+    argv += ["--out", str(out)]
+    step = run(name, argv)
+    shutil.rmtree(out, ignore_errors=True)
+    return step
+
+
+def demo(name: str, python: str, cwd: Path) -> Step:
+    """``ihub demo`` in ``cwd``, whose ``data/demo.duckdb`` is already there: the render phase."""
+    out = cwd / "reports"
+    step = run(name, [python, "-m", "ihub_analysis", "demo", "--out", str(out)], cwd=cwd)
+    shutil.rmtree(out, ignore_errors=True)
+    return step
+
+
+def summary(steps: list[Step], name: str) -> dict[str, Any]:
+    mine = [s for s in steps if s.name == name]
+    pick = {
+        "wall_s": [s.wall_s for s in mine],
+        "cpu_s": [s.cpu_s for s in mine],
+        "inner_s": [s.inner_s for s in mine if s.inner_s is not None],
+    }
+    return {k: {"median": statistics.median(v), "values": v} for k, v in pick.items() if v}
+
+
+def ratio(steps: list[Step], a: str, b: str, what: str, b_what: str | None = None) -> float:
+    """Median of ``a``'s ``what`` ÷ median of ``b``'s ``b_what`` (default: the same field)."""
+    top = statistics.median(getattr(s, what) for s in steps if s.name == a)
+    bottom = statistics.median(getattr(s, b_what or what) for s in steps if s.name == b)
+    return top / bottom
+
+
+#: (name of the report step, of the step it is divided by, field of the divisor)
+RATIOS = (
+    ("report_duckdb", "suite_duckdb", "inner_s"),
+    ("report_pg", "suite_pg", "inner_s"),
+    ("report_duckdb_base", "suite_duckdb", "inner_s"),
+    ("report_duckdb_base", "report_duckdb", "wall_s"),
+    ("demo_base", "demo_new", "wall_s"),
+)
+
+
+def ratios(steps: list[Step]) -> dict[str, float]:
+    """Each ratio of :data:`RATIOS` whose two sides were measured (wall; CPU where alike)."""
+    have = {s.name for s in steps}
+    out: dict[str, float] = {}
+    for a, b, field in RATIOS:
+        if a in have and b in have:
+            out[f"{a} wall / {b} {field.removesuffix('_s')}"] = ratio(steps, a, b, "wall_s", field)
+            if field == "wall_s":
+                out[f"{a} cpu / {b} cpu"] = ratio(steps, a, b, "cpu_s")
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def save(path: Path, header: dict[str, Any], steps: list[Step]) -> dict[str, Any]:
+    result = {
+        **header,
+        "finished": now_iso(),
+        "load_avg_end": load_avg(),
+        "steps": [asdict(s) for s in steps],
+        "summary": {n: summary(steps, n) for n in sorted({s.name for s in steps})},
+        "ratios": ratios(steps),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+_LOG_LINE = re.compile(
+    r"^round \d+: (\w+): wall ([\d.]+) s, cpu ([\d.]+) s(?:, metrics ([\d.]+) s)?$"
+)
+
+
+def steps_from_log(log: Path) -> list[Step]:
+    """The steps an earlier run printed (one line each), e.g. of a run stopped early."""
+    found = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        m = _LOG_LINE.match(line.strip())
+        if m:
+            inner = float(m[4]) if m[4] else None
+            found.append(Step(m[1], float(m[2]), float(m[3]), inner))
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report_pipeline")
+    parser.add_argument("--snapshot", required=True, help="DuckDB snapshot (e.g. 10M events)")
+    parser.add_argument("--pg", help="live Postgres URL with the same data")
+    parser.add_argument("--base", type=Path, help="checkout (with .venv) to compare the demo with")
+    parser.add_argument("--demo-snapshot", type=Path, help="an existing demo.duckdb to render")
+    parser.add_argument("--as-of", default=AS_OF, help=f"T of suites and reports ({AS_OF})")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--steps-from-log", type=Path, help="add the steps of an earlier run's log")
+    args = parser.parse_args(argv)
+    steps: list[Step] = steps_from_log(args.steps_from_log) if args.steps_from_log else []
+    header = {"started": now_iso(), "load_avg_start": load_avg(), "argv": sys.argv}
+    with tempfile.TemporaryDirectory(prefix="ihub-bench-report-") as tmp:
+        scratch = Path(tmp)
+        demo_dirs: dict[str, Path] = {}
+        if args.base and args.demo_snapshot:
+            for side in ("new", "base"):
+                (scratch / side / "data").mkdir(parents=True)
+                shutil.copy(args.demo_snapshot, scratch / side / "data" / "demo.duckdb")
+                demo_dirs[side] = scratch / side
+        base_python = str(args.base / ".venv" / "bin" / "python") if args.base else None
+        for k in range(args.rounds):
+            plan: list[tuple[str, Any]] = [
+                ("suite_duckdb", lambda: suite("suite_duckdb", args.snapshot, args.as_of)),
+                (
+                    "report_duckdb",
+                    lambda: report("report_duckdb", PYTHON, args.snapshot, args.as_of, scratch),
+                ),
+            ]
+            if args.pg:
+                plan += [
+                    ("suite_pg", lambda: suite("suite_pg", args.pg, args.as_of)),
+                    (
+                        "report_pg",
+                        lambda: report("report_pg", PYTHON, args.pg, args.as_of, scratch),
+                    ),
+                ]
+            if base_python:
+                plan.append(
+                    (
+                        "report_duckdb_base",
+                        lambda: report(
+                            "report_duckdb_base", base_python, args.snapshot, args.as_of, scratch
+                        ),
+                    )
+                )
+            if demo_dirs and base_python:
+                pair = [
+                    ("demo_new", lambda: demo("demo_new", PYTHON, demo_dirs["new"])),
+                    ("demo_base", lambda: demo("demo_base", base_python, demo_dirs["base"])),
+                ]
+                plan += pair if k % 2 == 0 else pair[::-1]  # alternate which goes first
+            for name, step in plan if k % 2 == 0 else plan[::-1]:
+                measured = step()
+                steps.append(measured)
+                save(args.out, header, steps)  # a stopped run keeps what it measured
+                print(
+                    f"round {k + 1}: {name}: wall {measured.wall_s:.1f} s, "
+                    f"cpu {measured.cpu_s:.1f} s"
+                    + (f", metrics {measured.inner_s:.2f} s" if measured.inner_s else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
+    print(json.dumps(save(args.out, header, steps)["ratios"], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
