@@ -54,7 +54,7 @@ class SnapshotMeta:
 class SourceSpec:
     """A parsed source string."""
 
-    kind: str  # "duckdb" | "postgres"
+    kind: str  # "duckdb" | "postgres" | "parquet" | "spark"
     location: str  # file path, or the libpq-style URL (may hold a password)
     text: str
 
@@ -68,7 +68,12 @@ def parse_source(text: str) -> SourceSpec:
     text = text.strip()
     if not text:
         raise SourceError("empty source: give a DuckDB file or a postgresql:// URL")
+    for prefix in ("parquet:", "spark:"):  # an export directory (sources_parquet/_spark)
+        if text.lower().startswith(prefix) and not text.lower().startswith(prefix + "//"):
+            return SourceSpec(prefix[:-1], text[len(prefix) :], text)
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if scheme == "sc":  # Spark Connect: sc://host:port/;data=DIR (sources_spark)
+        return SourceSpec("spark", text, text)
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         rest = text.split("://", 1)[1]
         authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
@@ -401,4 +406,12 @@ def open_source(text: str, *, statement_timeout: str | None = None) -> Source:
     spec = parse_source(text)
     if spec.kind == "postgres":
         return PostgresSource(spec, statement_timeout=statement_timeout)
+    if spec.kind == "parquet":
+        from ihub_analysis.sources_parquet import ParquetSource
+
+        return ParquetSource(spec)
+    if spec.kind == "spark":
+        from ihub_analysis.sources_spark import SparkSource
+
+        return SparkSource(spec)
     return DuckDBSource(spec)
