@@ -132,7 +132,12 @@ def _select_list(table: Table, have: set[str]) -> tuple[list[str], list[dict[str
         else:
             items.append(name)
         described.append(
-            {"name": col.name, "type": col.pg_type, "not_null": "yes" if col.not_null else "no"}
+            {
+                "name": col.name,
+                "type": col.pg_type,
+                "duckdb_type": col.duckdb_type,
+                "not_null": "yes" if col.not_null else "no",
+            }
         )
     return items, described
 

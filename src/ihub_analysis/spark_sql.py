@@ -1,0 +1,97 @@
+"""The metric SQL in Spark's dialect, translated from the one source of truth by sqlglot.
+
+The models in ``sql/metrics/`` are written once, in the subset of SQL that
+DuckDB and Postgres both run.  For Spark the composed statement is parsed as
+Postgres SQL and written out as Spark SQL by sqlglot, plus a few rewrites
+where a literal translation would change the result:
+
+* ``EXTRACT(EPOCH FROM …)`` / ``date_part('epoch', …)``: Spark has no epoch
+  field; microseconds since 1970 (``unix_micros``) divided by 10⁶ give the same
+  double DuckDB computes, and a difference of two timestamps is taken in whole
+  microseconds before that division, so day boundaries stay exact.
+* ``percentile_cont(p) WITHIN GROUP (ORDER BY x)``: sqlglot would write the
+  *approximate* ``percentile_approx``; Spark's ``percentile`` is the exact,
+  interpolating one.
+* Types: unconstrained ``NUMERIC`` is ``DECIMAL(38,10)`` (as in a snapshot, not
+  Spark's ``DECIMAL(10,0)``); ``JSONB`` is text.
+
+Only one query statement is accepted, so nothing sent this way can write.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ihub_analysis.errors import BadInput
+from ihub_analysis.schema import UNCONSTRAINED_NUMERIC
+
+#: The installation hint of every "Spark is not available" message.
+INSTALL_HINT = "install the spark extra: pip install 'ihub-analysis[spark]'"
+
+
+def _sqlglot():  # imported lazily: sqlglot comes with the spark extra
+    try:
+        import sqlglot
+    except ImportError:
+        raise BadInput(f"Spark sources need sqlglot and pyspark; {INSTALL_HINT}") from None
+    return sqlglot
+
+
+def _micros(node):  # noqa: ANN001, ANN202 - sqlglot expressions
+    from sqlglot import exp
+
+    return exp.Anonymous(this="unix_micros", expressions=[node])
+
+
+def _seconds(micros):  # noqa: ANN001, ANN202
+    from sqlglot import exp
+
+    as_double = exp.Cast(this=micros, to=exp.DataType.build("DOUBLE"))
+    return exp.Paren(this=exp.Div(this=as_double, expression=exp.Literal.number(1_000_000)))
+
+
+def _rewrite(node):  # noqa: ANN001, ANN202
+    """One node in Spark's terms (see the module docstring); others unchanged."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Extract) and node.this.name.upper() == "EPOCH":
+        arg = node.expression
+        while isinstance(arg, exp.Paren):
+            arg = arg.this
+        if isinstance(arg, exp.Sub):
+            diff = exp.Sub(this=_micros(arg.this.copy()), expression=_micros(arg.expression.copy()))
+            return _seconds(exp.Paren(this=diff))
+        return _seconds(_micros(arg.copy()))
+    if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont):
+        order = node.expression
+        keys = order.expressions if isinstance(order, exp.Order) else []
+        if len(keys) != 1 or keys[0].args.get("desc"):
+            raise BadInput("percentile_cont needs exactly one ascending ORDER BY key on Spark")
+        value = keys[0].this.copy()
+        return exp.Anonymous(this="percentile", expressions=[value, node.this.this.copy()])
+    if isinstance(node, exp.DataType):
+        if node.this == exp.DataType.Type.DECIMAL and not node.expressions:
+            return exp.DataType.build(UNCONSTRAINED_NUMERIC)
+        if node.this in (exp.DataType.Type.JSON, exp.DataType.Type.JSONB):
+            return exp.DataType.build("STRING", dialect="spark")
+    return node
+
+
+@lru_cache(maxsize=256)
+def to_spark_sql(sql: str) -> str:
+    """``sql`` (one query in the models' portable dialect) as Spark SQL."""
+    sqlglot = _sqlglot()
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
+    try:
+        trees = [t for t in sqlglot.parse(sql, read="postgres") if t is not None]
+    except ParseError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
+        raise BadInput(f"cannot translate the query to Spark SQL: {first}") from None
+    if len(trees) != 1:
+        raise BadInput("send one SQL statement at a time (the Spark session only reads)")
+    tree = trees[0]
+    if not isinstance(tree, exp.Query):
+        raise BadInput(f"only queries run on a Spark source, not {tree.key.upper()}")
+    return tree.transform(_rewrite).sql(dialect="spark")
