@@ -67,7 +67,14 @@ def _secret_world() -> World:
 # ------------------------------------------------------------------ the export
 
 
-@pytest.mark.parametrize("as_of", [DEFAULT_END, DEFAULT_END - dt.timedelta(days=23, hours=7)])
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        DEFAULT_END,
+        pytest.param(DEFAULT_END - dt.timedelta(days=23, hours=7), marks=pytest.mark.slow),
+    ],
+    ids=["end", "mid-day"],
+)
 def test_parquet_source_gives_the_metrics_of_its_source(
     synth_file: Path, exported: Path, as_of: dt.datetime
 ) -> None:

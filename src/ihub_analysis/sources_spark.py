@@ -22,10 +22,12 @@ The session runs in UTC with ``TIMESTAMP`` meaning an instant (Spark's
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ from ihub_analysis.errors import IhubError, SourceError
 from ihub_analysis.parquet_export import META_FILE, read_sidecar, sidecar_meta
 from ihub_analysis.sources import SnapshotMeta, Source, SourceSpec
 from ihub_analysis.sources_parquet import export_dir, load_sidecar, table_columns
-from ihub_analysis.spark_sql import INSTALL_HINT, to_spark_sql
+from ihub_analysis.spark_sql import INSTALL_HINT, to_spark_steps
 
 DEFAULT_MASTER = "local[2]"
 DEFAULT_DRIVER_MEMORY = "4g"
@@ -104,8 +106,8 @@ def _pyspark() -> Any:
     return SparkSession
 
 
-def _local_builder(spark_session: Any) -> Any:
-    """A builder for a quiet local session sized for this machine."""
+def local_builder(spark_session: Any) -> Any:
+    """A builder for a quiet local session sized for this machine (``SparkSession`` given)."""
     java_opts = f"-Dlog4j2.configurationFile={_LOG4J.as_uri()}"
     builder = (
         spark_session.builder.master(os.environ.get("IHUB_SPARK_MASTER", DEFAULT_MASTER))
@@ -153,9 +155,7 @@ def _connect_url(url: str) -> tuple[str, str]:
     try:
         from pyspark.sql.connect.client import DefaultChannelBuilder
     except ImportError:
-        raise SourceError(
-            f"Spark Connect needs pyspark's connect client; {INSTALL_HINT}"
-        ) from None
+        raise SourceError(f"Spark Connect needs pyspark's connect client; {INSTALL_HINT}") from None
     try:
         channel = DefaultChannelBuilder(url)
     except Exception as exc:  # pyspark's own validation of the URL
@@ -220,7 +220,7 @@ class SparkSource(Source):
         with _LocalSession.lock:
             if _LocalSession.session is None:
                 try:
-                    _LocalSession.session = _local_builder(spark_session).getOrCreate()
+                    _LocalSession.session = local_builder(spark_session).getOrCreate()
                 except Exception as exc:
                     raise _start_error(exc) from None
             _LocalSession.users += 1
@@ -258,14 +258,21 @@ class SparkSource(Source):
             ) from None
 
     def query(self, sql: str) -> pl.DataFrame:
+        """Run ``sql`` model by model (see :func:`spark_sql.to_spark_steps`)."""
+        steps, final = to_spark_steps(sql, f"ihub_{uuid.uuid4().hex[:12]}")
+        views: list[str] = []
         try:
-            table = self.spark.sql(to_spark_sql(sql)).toArrow()
-        except IhubError:
-            raise
+            for view, body in steps:
+                self.spark.sql(f"CACHE TABLE {view} AS {body}")
+                views.append(view)
+            table = self.spark.sql(final).toArrow()
         except Exception as exc:
-            raise IhubError(
-                f"query failed on {self.display}: {_first_line(str(exc))}"
-            ) from None
+            raise IhubError(f"query failed on {self.display}: {_first_line(str(exc))}") from None
+        finally:
+            for view in reversed(views):
+                with contextlib.suppress(Exception):  # the session may be gone already
+                    self.spark.sql(f"UNCACHE TABLE IF EXISTS {view}")
+                    self.spark.catalog.dropTempView(view)
         return pl.from_arrow(table)  # type: ignore[return-value]
 
     def snapshot_meta(self) -> SnapshotMeta | None:

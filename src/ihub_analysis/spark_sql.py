@@ -37,20 +37,20 @@ def _sqlglot():  # imported lazily: sqlglot comes with the spark extra
     return sqlglot
 
 
-def _micros(node):  # noqa: ANN001, ANN202 - sqlglot expressions
+def _micros(node):
     from sqlglot import exp
 
     return exp.Anonymous(this="unix_micros", expressions=[node])
 
 
-def _seconds(micros):  # noqa: ANN001, ANN202
+def _seconds(micros):
     from sqlglot import exp
 
     as_double = exp.Cast(this=micros, to=exp.DataType.build("DOUBLE"))
     return exp.Paren(this=exp.Div(this=as_double, expression=exp.Literal.number(1_000_000)))
 
 
-def _rewrite(node):  # noqa: ANN001, ANN202
+def _rewrite(node):
     """One node in Spark's terms (see the module docstring); others unchanged."""
     from sqlglot import exp
 
@@ -77,9 +77,8 @@ def _rewrite(node):  # noqa: ANN001, ANN202
     return node
 
 
-@lru_cache(maxsize=256)
-def to_spark_sql(sql: str) -> str:
-    """``sql`` (one query in the models' portable dialect) as Spark SQL."""
+def _parse(sql: str):
+    """``sql`` as one query; anything else is refused."""
     sqlglot = _sqlglot()
     from sqlglot import exp
     from sqlglot.errors import ParseError
@@ -94,4 +93,46 @@ def to_spark_sql(sql: str) -> str:
     tree = trees[0]
     if not isinstance(tree, exp.Query):
         raise BadInput(f"only queries run on a Spark source, not {tree.key.upper()}")
-    return tree.transform(_rewrite).sql(dialect="spark")
+    return tree
+
+
+@lru_cache(maxsize=256)
+def to_spark_sql(sql: str) -> str:
+    """``sql`` (one query in the models' portable dialect) as Spark SQL."""
+    return _parse(sql).transform(_rewrite).sql(dialect="spark")
+
+
+def to_spark_steps(sql: str, prefix: str) -> tuple[list[tuple[str, str]], str]:
+    """``sql`` as Spark steps: each top-level ``WITH`` relation, then the final query.
+
+    Spark inlines every reference to a common table expression, so the metrics'
+    deep model chains (a model read by several others) grow into plans that
+    Spark's optimizer takes minutes over and executes repeatedly.  Run as steps
+    — each relation a cached view named ``prefix_<name>``, read by the later
+    ones — every model is planned and computed once: Spark's counterpart of
+    Postgres' ``MATERIALIZED``.  Returns ``([(view, query), …], final query)``;
+    no steps when there is nothing to share.
+    """
+    from sqlglot import exp
+
+    tree = _parse(sql)
+    ctes = tree.ctes
+    names = {c.alias.lower(): f"{prefix}_{c.alias.lower()}" for c in ctes}
+    inner = {c.alias.lower() for top in ctes for c in top.this.find_all(exp.CTE) if c is not top}
+    if not ctes or names.keys() & inner:  # nothing to share, or names we cannot rename safely
+        return [], to_spark_sql(sql)
+
+    def rename(node):
+        if isinstance(node, exp.Table) and not node.args.get("db") and node.name.lower() in names:
+            renamed = exp.Table(this=exp.to_identifier(names[node.name.lower()]))
+            renamed.set("alias", node.args.get("alias") or exp.TableAlias(this=node.this.copy()))
+            return renamed
+        return node
+
+    steps = [
+        (names[c.alias.lower()], c.this.copy().transform(rename).transform(_rewrite).sql("spark"))
+        for c in ctes
+    ]
+    final = tree.copy()
+    final.set("with_", None)
+    return steps, final.transform(rename).transform(_rewrite).sql(dialect="spark")
