@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -336,4 +335,4 @@ def test_no_leftovers_after_many_exports(synth_file: Path, tmp_path: Path) -> No
     out = tmp_path / "x"
     for _ in range(2):
         export_parquet(str(synth_file), out)
-    assert sorted(os.listdir(tmp_path)) == ["x"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x"]
