@@ -115,8 +115,9 @@ def test_spark_missing_is_a_clear_bad_input(
         (lambda p: "sc://localhost:15002", "names no data"),
         (lambda p: "sc://localhost:15002/;token=Zq7secret", "names no data"),
         (lambda p: "sc://localhost:15002/some/path;data=/x", "invalid Spark Connect URL"),
+        (lambda p: "sc://:15002/;token=Zq7secret;data=/x", "invalid Spark Connect URL"),
     ],
-    ids=["dir-missing", "not-an-export", "no-data", "no-data-token", "bad-url"],
+    ids=["dir-missing", "not-an-export", "no-data", "no-data-token", "bad-url", "no-host"],
 )
 def test_bad_spark_sources_fail_before_spark_starts(
     tmp_path: Path,

@@ -159,7 +159,8 @@ def _connect_url(url: str) -> tuple[str, str]:
     try:
         channel = DefaultChannelBuilder(url)
     except Exception as exc:  # pyspark's own validation of the URL
-        raise SourceError(f"invalid Spark Connect URL: {_first_line(str(exc))}") from None
+        detail = _first_line(redact_connect_url(str(exc)))
+        raise SourceError(f"invalid Spark Connect URL: {detail}") from None
     data = channel.getDefault(DATA_PARAM, "")
     if not data:
         raise SourceError(
