@@ -303,12 +303,17 @@ def test_bad_parquet_sources_are_one_line_exit_2(
 
 def test_parquet_source_reads_nothing_but_the_export(exported: Path, tmp_path: Path) -> None:
     with ihub_analysis.connect(f"parquet:{exported}") as wb:
+        for query in (
+            "SELECT * FROM read_csv('/etc/passwd')",
+            f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'",
+            "SET enable_external_access = true",
+        ):
+            with pytest.raises(IhubError):
+                wb.sql(query)  # refused by the query check
+            with pytest.raises(IhubError):
+                wb.source.query(query)  # and by the engine, were the check bypassed
         with pytest.raises(IhubError, match="disabled by configuration"):
-            wb.sql("SELECT * FROM read_csv('/etc/passwd')")
-        with pytest.raises(IhubError):
-            wb.sql(f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'")
-        with pytest.raises(IhubError):
-            wb.sql("SET enable_external_access = true")
+            wb.source.query("SELECT * FROM read_csv('/etc/passwd')")
     assert not (tmp_path / "x.csv").exists()
 
 

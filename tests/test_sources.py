@@ -320,7 +320,7 @@ def test_missing_user(capsys: pytest.CaptureFixture[str], pg_admin: str) -> None
 def test_invalid_postgres_url(capsys: pytest.CaptureFixture[str]) -> None:
     """A port that is not a number; a short password must not garble the message."""
     line = cli_error(capsys, "postgresql://u:p@h:notaport/db")
-    assert line == "ihub: error: invalid Postgres URL postgresql://u@h:notaport/db"
+    assert line.startswith("ihub: error: invalid Postgres URL postgresql://…: the port is not a")
 
 
 def test_libpq_keyword_string_is_refused_without_echoing_its_password(
@@ -429,8 +429,8 @@ def test_wrong_password_from_pgpass_is_not_echoed(
 def test_unencoded_at_in_password_is_refused_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
     """``user:p@ss@host`` would send libpq to host ``ss@host``: refuse it, leak nothing."""
     url = f"postgresql://postgres:{PRIVATE_PASSWORD}@127.0.0.1:5432/ihub"
-    line = cli_error(capsys, url, "Zq7", "ss:w0rd")
-    assert "postgresql://postgres@127.0.0.1:5432/ihub" in line and "%40" in line
+    line = cli_error(capsys, url, "Zq7", "ss:w0rd", "127.0.0.1")
+    assert "invalid Postgres URL postgresql://…: more than one '@'" in line and "%40" in line
 
 
 # ------------------------------------------------------------------ read-only sessions
@@ -474,11 +474,12 @@ WRITES = [
 @pytest.mark.parametrize(("statement", "verb"), WRITES)
 @RO_GROUP
 def test_postgres_session_cannot_write(ro_pg: str, statement: str, verb: str) -> None:
-    """Writes through the library's own connection fail, saying read-only."""
+    """Writes through the library's own connection fail, saying read-only (the session's
+    guard, below ``wb.sql()``'s own check, which refuses them before they are sent)."""
     wb = connect(ro_pg)
     try:
         with pytest.raises(IhubError, match=f"cannot execute {verb} in a read-only transaction"):
-            wb.sql(statement)
+            wb.source.query(statement)
     finally:
         wb.close()
     assert _hub_count(ro_pg) == 0
@@ -498,7 +499,7 @@ def test_postgres_session_cannot_write(ro_pg: str, statement: str, verb: str) ->
 def test_postgres_session_cannot_be_switched_to_read_write(ro_pg: str, escape: str) -> None:
     """A multi-statement script cannot turn the read-only guard off."""
     with connect(ro_pg) as wb, pytest.raises(IhubError, match="one SQL statement at a time"):
-        wb.sql(escape)
+        wb.source.query(escape)
     assert _hub_count(ro_pg) == 0
 
 
@@ -513,9 +514,9 @@ def test_postgres_settings_do_not_survive_a_query(ro_pg: str) -> None:
             "SET TRANSACTION READ WRITE",
             "COMMIT",
         ]:
-            wb.sql(statement)
+            wb.source.query(statement)
             with pytest.raises(IhubError, match="read-only transaction"):
-                wb.sql(INSERT_HUB)
+                wb.source.query(INSERT_HUB)
         ro = wb.sql("SHOW default_transaction_read_only")
         assert ro.item() == "on"
     assert _hub_count(ro_pg) == 0
@@ -723,7 +724,7 @@ def test_parse_source_rejects(text: str, message: str) -> None:
 def test_unknown_scheme_through_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
     """An unknown scheme is exit 2 and the password stays hidden."""
     line = cli_error(capsys, "mysql://u:S3cretPw@h/db", "S3cretPw")
-    assert "unsupported source scheme 'mysql' in mysql://u@h/db" in line
+    assert "unsupported source scheme 'mysql'" in line
 
 
 def test_ihub_source_is_the_default(
@@ -749,7 +750,6 @@ def test_ihub_source_is_the_default(
         ("postgresql://u:S3cr3tPw@h:5432/db", "postgresql://u@h:5432/db", "S3cr3tPw"),
         ("postgresql+psycopg://u:S3cr3tPw@h/db", "postgresql+psycopg://u@h/db", "S3cr3tPw"),
         ("postgresql://u:p%40ss%2Fw0rd@h/db", "postgresql://u@h/db", "p%40ss%2Fw0rd"),
-        ("postgresql://u:p@ss@w0rd@h/db", "postgresql://u@h/db", "ss@w0rd"),
         ("postgresql://:S3cr3tPw@h/db", "postgresql://h/db", "S3cr3tPw"),
         (
             "postgresql://u:S3cr3tPw@[::1]:5432/db?sslmode=require",
@@ -758,7 +758,6 @@ def test_ihub_source_is_the_default(
         ),
         ("postgresql://h/db?user=u&password=Qu3ryPw", "postgresql://h/db?user=u", "Qu3ryPw"),
         ("postgresql://h/db?password=Qu3ryPw&user=u", "postgresql://h/db?user=u", "Qu3ryPw"),
-        ("host=h password=Kv3Secret dbname=d", "host=h password=*** dbname=d", "Kv3Secret"),
         ("postgresql://u@h/db", "postgresql://u@h/db", None),
         ("data/demo.duckdb", "data/demo.duckdb", None),
     ],
@@ -776,7 +775,7 @@ def test_redact_source(source: str, redacted: str, secret: str | None) -> None:
 def test_scrub_removes_decoded_passwords() -> None:
     """The decoded form of a percent-encoded password is scrubbed too."""
     source = "postgresql://u:p%40ss%2Fw0rd@h/db"
-    assert secrets_of(source)[:2] == ["p%40ss%2Fw0rd", "p@ss/w0rd"]
+    assert {"p%40ss%2Fw0rd", "p@ss/w0rd"} <= set(secrets_of(source))
     assert scrub("server said p@ss/w0rd was wrong", source) == "server said *** was wrong"
 
 
@@ -796,5 +795,5 @@ def test_scrub_keeps_messages_readable_with_short_passwords() -> None:
     assert scrub("invalid URL postgresql://u@h:notaport/db", source) == (
         "invalid URL postgresql://u@h:notaport/db"
     )
-    assert scrub("the password is p.", source) == "the password is ***."
+    assert scrub("the password is p.", "postgresql://u:p@h:5432/db") == "the password is ***."
     assert scrub("connect postgresql://u:p@h/db", None) == "connect postgresql://u@h/db"

@@ -456,20 +456,22 @@ def test_unreachable_postgres_is_a_source_error() -> None:
 # --- DuckDB target through the CLI ----------------------------------------------------------------
 
 
-def test_cli_refuses_an_existing_out_file_unless_forced(
+def test_cli_replaces_an_existing_out_file_like_snapshot(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """One overwrite policy with ``ihub snapshot``: a regular file is replaced atomically
+    (``--force`` is still accepted); anything else is refused."""
     out = tmp_path / "demo.duckdb"
     out.write_text("keep me")
-    assert main(["synth", "--out", str(out), "--events", "2000"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--force" in err
-    assert out.read_text() == "keep me"
-    assert main(["synth", "--out", str(out), "--events", "2000", "--force", "--seed", "5"]) == 0
+    assert main(["synth", "--out", str(out), "--events", "2000"]) == 0
     assert "2,000 interaction events" in capsys.readouterr().out
     with duckdb.connect(str(out), read_only=True) as c:
         assert _scalar(c, "SELECT count(*) FROM interaction_events") == 2000
+    assert main(["synth", "--out", str(out), "--events", "2000", "--force", "--seed", "5"]) == 0
+    capsys.readouterr()
     assert [p.name for p in tmp_path.iterdir()] == ["demo.duckdb"]  # no temporary left behind
+    assert main(["synth", "--out", str(tmp_path), "--events", "2000"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
 
 
 def test_progress_goes_to_stderr_only_when_asked(

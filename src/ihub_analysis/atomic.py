@@ -7,6 +7,12 @@ guardian process watches the writer: if the writer dies before committing — an
 exception, Ctrl-C, even ``kill -9`` — the guardian deletes the temporary file
 and DuckDB's companions of it (``.wal``, the ``.tmp`` spill directory), so an
 interrupted run leaves no partial file behind.
+
+Only a regular file is ever replaced.  A symbolic link is followed and its target
+replaced (the link stays); a FIFO or character device (``-o /dev/stdout``) is
+written in place where the output is a stream, and refused where the output
+must be atomic; a missing folder, a directory, a socket or a block device is
+bad input (exit 2), checked before any work is done.
 """
 
 from __future__ import annotations
@@ -15,10 +21,14 @@ import contextlib
 import os
 import secrets
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+from ihub_analysis.errors import BadInput
 
 # The guardian: wait until the writer says "commit" or "abort", or vanishes (EOF on
 # stdin, or — should a forked child still hold the pipe open — the writer is no
@@ -42,6 +52,65 @@ if data != b"commit":
         except FileNotFoundError:
             pass
 """
+
+
+@dataclass(frozen=True)
+class OutputTarget:
+    """Where output really goes: the file to replace, or a stream to write in place."""
+
+    path: Path
+    stream: bool
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def check_output(target: Path | str, *, stream_ok: bool) -> OutputTarget:
+    """Decide where output for ``target`` goes, or raise :class:`BadInput` (exit 2).
+
+    Called before any work, so a bad output path costs nothing and changes nothing.
+    ``stream_ok`` says whether the output may be written in place into a FIFO or
+    character device (text output) or must be replaced atomically (databases).
+    """
+    given = Path(target)
+    try:
+        st: os.stat_result | None = given.stat()  # follows links, /dev/stdout included
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:  # ENOTDIR (a path inside a file), ELOOP, EACCES …
+        raise BadInput(f"cannot write {given}: {exc.strerror}") from None
+    if st is not None and (stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode)):
+        if stream_ok:
+            return OutputTarget(given, stream=True)
+        raise BadInput(
+            f"cannot write {given}: it is {_kind(st.st_mode)}, and this output "
+            "must replace a regular file atomically"
+        )
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise BadInput(f"cannot write {given}: it is {_kind(st.st_mode)}, not a regular file")
+    real = Path(os.path.realpath(given))  # a link is kept; its target is replaced
+    if st is None:
+        try:
+            parent = real.parent.stat()
+        except FileNotFoundError:
+            raise BadInput(f"cannot write {given}: No such file or directory") from None
+        except OSError as exc:
+            raise BadInput(f"cannot write {given}: {exc.strerror}") from None
+        if not stat.S_ISDIR(parent.st_mode):
+            raise BadInput(f"cannot write {given}: Not a directory")
+    if not os.access(real.parent, os.W_OK | os.X_OK):
+        raise BadInput(f"cannot write {given}: Permission denied (folder {real.parent})")
+    return OutputTarget(real, stream=False)
 
 
 def temporary_sibling(target: Path) -> Path:
@@ -83,8 +152,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     the file yet, so the commit is refused rather than the log dropped.  The
     replaced file's own stale ``.wal``, if any, goes with it.
     """
-    target = Path(target).absolute()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = check_output(target, stream_ok=False).path
     tmp = temporary_sibling(target)
     guardian = subprocess.Popen(
         [sys.executable, "-c", _GUARDIAN, str(os.getpid()), *map(str, _companions(tmp))],
@@ -101,6 +169,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
             raise FileNotFoundError(f"nothing was written to {tmp}")
         if tmp.with_name(tmp.name + ".wal").exists():
             raise RuntimeError(f"{tmp} still has a write-ahead log: close it before committing")
+        _keep_mode(target, tmp)
         _fsync(tmp)
         tmp.replace(target)
         committed = True
@@ -117,7 +186,23 @@ def atomic_path(target: Path) -> Iterator[Path]:
         guardian.wait()
 
 
+def _keep_mode(target: Path, tmp: Path) -> None:
+    """A replaced file keeps its permission bits, as if it had been rewritten."""
+    with contextlib.suppress(FileNotFoundError):
+        tmp.chmod(stat.S_IMODE(target.stat().st_mode))
+
+
 def write_text_atomic(target: Path, text: str) -> None:
     """Replace ``target`` with ``text`` in one step."""
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_text_output(target: Path | OutputTarget, text: str) -> None:
+    """Write command output: a regular file atomically, a FIFO or device in place."""
+    out = target if isinstance(target, OutputTarget) else check_output(target, stream_ok=True)
+    if out.stream:
+        with out.path.open("w", encoding="utf-8") as stream:
+            stream.write(text)
+    else:
+        write_text_atomic(out.path, text)

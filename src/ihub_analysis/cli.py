@@ -27,13 +27,22 @@ METRIC_KINDS = (
     "changes",
 )
 REPORT_NAMES = ("friction", "bottlenecks", "health", "changes")
+#: Upper bound of ``--events``: synthesis takes about 1.4 GB per 10 million (docs/performance.md).
+MAX_EVENTS = 50_000_000
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
+def _one_line(message: str) -> str:
+    """A message for the terminal: control characters (newlines too) shown as escapes."""
+    from ihub_analysis.output import terminal_safe
+
+    return terminal_safe(message)
 
 
 def _iso_datetime(text: str) -> dt.datetime:
@@ -55,6 +64,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _event_count(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_EVENTS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_EVENTS:,} events, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"seed must be from 0 to 2**63 - 1, got {text!r}")
+    return value
+
+
 def _add_source(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--source",
@@ -65,7 +91,7 @@ def _add_source(p: argparse.ArgumentParser) -> None:
 
 
 def _add_settings(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("metric settings (defaults from shared/spec/metrics.md)")
+    g = p.add_argument_group("metric settings (defaults and bounds in docs/metrics.md)")
     g.add_argument(
         "--as-of",
         type=_iso_datetime,
@@ -130,9 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--events",
-        type=_positive_int,
+        type=_event_count,
         metavar="N",
-        help="interaction events in the demo data (default 500000)",
+        help="interaction events in the demo data (default 500000, at most 50000000)",
     )
     p.add_argument(
         "--out", type=Path, default=None, metavar="DIR", help="report directory (default reports/)"
@@ -153,19 +179,24 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--pg", metavar="URL", help="load a Postgres database (see ihub db init)")
     p.add_argument(
         "--events",
-        type=_positive_int,
+        type=_event_count,
         default=500_000,
         metavar="N",
-        help="interaction events; everything else scales with it (500000)",
+        help="interaction events; everything else scales with it (500000, at most 50000000)",
     )
-    p.add_argument("--seed", type=int, default=7, metavar="N", help="random seed (7)")
+    p.add_argument("--seed", type=_seed, default=7, metavar="N", help="random seed (7)")
     p.add_argument(
         "--end",
         type=_iso_datetime,
         metavar="ISO",
         help="end of the generated history, UTC (default 2026-11-01T00:00:00Z)",
     )
-    p.add_argument("--force", action="store_true", help="replace an existing --out file")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="accepted for compatibility: an existing --out file is always replaced "
+        "atomically, as by ihub snapshot",
+    )
     p.set_defaults(func=_cmd_synth)
 
     p = sub.add_parser(
@@ -195,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
         "snapshot",
         help="consistent, typed copy of a live database into DuckDB",
         description="Copy every Inter-Hub table of SOURCE_URL in one read-only "
-        "REPEATABLE READ transaction into OUT.duckdb (written atomically). "
+        "REPEATABLE READ transaction into OUT.duckdb (an existing file is replaced "
+        "atomically; a symbolic link keeps pointing at the new file). "
         "Credentials (users.password_hash, hubs.api_key) are not copied.",
     )
     p.add_argument("source", metavar="SOURCE_URL", help="postgresql://user@host:port/dbname")
@@ -226,8 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "metrics",
         help="compute one metric and print it",
-        description="Compute one metric of shared/spec/metrics.md and print it as "
-        "a table, CSV or JSON with the contract's column names.",
+        description="Compute one metric and print it as a table, CSV or JSON "
+        "with the contract's column names.",
     )
     p.add_argument(
         "kind", choices=METRIC_KINDS, metavar="KIND", help=f"one of: {', '.join(METRIC_KINDS)}"
@@ -239,7 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         type=Path,
         metavar="FILE",
-        help="write to FILE (atomically) instead of standard output",
+        help="write to FILE instead of standard output (a regular file is replaced "
+        "atomically; a FIFO or device such as /dev/stdout is written in place)",
     )
     _add_settings(p)
     p.set_defaults(func=_cmd_metrics)
@@ -279,23 +312,80 @@ def _resolve_source(args: argparse.Namespace) -> str:
     return default_source() if args.source is None else args.source
 
 
+def _check_source(text: str) -> None:
+    """Refuse a malformed source string before anything is computed or written.
+
+    A Postgres URL's parameters (from its one parse, the one that connects) are
+    checked by libpq's own rules (psycopg), so an unknown query parameter or a bad
+    value is a one-line error (exit 2), not a failure mid-run.
+    """
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from ihub_analysis.errors import SourceError
+    from ihub_analysis.sources import parse_source
+
+    if not text.strip():
+        raise SourceError("empty source: give a DuckDB file or a postgresql:// URL")
+    spec = parse_source(text)
+    if spec.kind == "postgres":
+        try:
+            make_conninfo("", **spec.connect_kwargs())
+        except psycopg.Error as exc:
+            reason = scrub(str(exc), text).strip().splitlines()
+            raise SourceError(
+                f"invalid Postgres URL {spec.display}: {reason[0] if reason else 'unreadable'}"
+            ) from None
+
+
+def _check_environment() -> None:
+    """Settings from the environment are input too: check them up front."""
+    timeout = os.environ.get("IHUB_CONNECT_TIMEOUT")
+    if timeout is not None and not timeout.strip().isdigit():
+        raise BadInput(f"IHUB_CONNECT_TIMEOUT must be a whole number of seconds, got {timeout!r}")
+    if os.environ.get("IHUB_STATEMENT_TIMEOUT") is not None:
+        from ihub_analysis.sources import resolve_statement_timeout
+
+        resolve_statement_timeout()
+
+
 def _progress_wanted() -> bool:
     return sys.stderr.isatty()
 
 
+def _check_out_dir(out: Path | None) -> None:
+    """A report folder may be created, but not over a file or inside one."""
+    if out is None:
+        return
+    try:
+        if out.exists() and not out.is_dir():
+            raise BadInput(f"--out {out} exists and is not a directory")
+    except OSError as exc:
+        raise BadInput(f"--out {out}: {exc.strerror}") from None
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise BadInput(f"--out {out}: Not a directory")
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from ihub_analysis.paths import DEFAULT_DEMO_SOURCE
     from ihub_analysis.reports import run_demo
 
+    _check_out_dir(args.out)  # before the demo data is made
+    if args.refresh or not DEFAULT_DEMO_SOURCE.exists():
+        DEFAULT_DEMO_SOURCE.parent.mkdir(exist_ok=True)  # data/ is the demo's own folder
     return run_demo(events=args.events, out_dir=args.out, refresh=args.refresh)
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     from ihub_analysis import synth
+    from ihub_analysis.atomic import check_output
 
     end = args.end or synth.DEFAULT_END
     if args.out is not None:
-        if args.out.exists() and not args.force:
-            raise BadInput(f"{args.out} already exists (use --force to replace it)")
+        check_output(args.out, stream_ok=False)  # the policy of ihub snapshot
         result = synth.synthesize_duckdb(
             args.out, events=args.events, seed=args.seed, end=end, progress=_progress_wanted()
         )
@@ -320,8 +410,10 @@ def _cmd_db_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_snapshot(args: argparse.Namespace) -> int:
+    from ihub_analysis.atomic import check_output
     from ihub_analysis.snapshot import take_snapshot
 
+    check_output(args.out, stream_ok=False)  # before connecting: nothing to undo
     result = take_snapshot(args.source, args.out, progress=_progress_wanted())
     print(result.describe())
     return 0
@@ -336,17 +428,17 @@ def _cmd_export_parquet(args: argparse.Namespace) -> int:
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
+    from ihub_analysis.atomic import check_output, write_text_output
     from ihub_analysis.output import render_frame
     from ihub_analysis.workbench import connect
 
     overrides = _settings_overrides(args)
+    target = None if args.output is None else check_output(args.output, stream_ok=True)
     with connect(_resolve_source(args)) as wb:
         frame = wb.metric(args.kind, as_of=args.as_of, **overrides)
     text = render_frame(frame, args.format)
-    if args.output is not None:
-        from ihub_analysis.atomic import write_text_atomic
-
-        write_text_atomic(args.output, text)
+    if target is not None:
+        write_text_output(target, text)
     else:
         sys.stdout.write(text)
     return 0
@@ -360,6 +452,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             f"unknown report {', '.join(unknown)} (choose from {', '.join(REPORT_NAMES)})"
         )
     overrides = _settings_overrides(args)
+    _check_out_dir(args.out)
 
     from ihub_analysis.reports import render_reports
 
@@ -385,9 +478,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         getattr(args, "source", None) or getattr(args, "pg", None) or getattr(args, "url", None)
     )
     try:
+        _check_environment()
+        if source_text is not None or getattr(args, "source", None) is not None:
+            _check_source(source_text or "")
         return func(args)
     except IhubError as exc:
-        print(f"ihub: error: {scrub(str(exc), source_text)}", file=sys.stderr)
+        print(f"ihub: error: {_one_line(scrub(str(exc), source_text))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("ihub: interrupted", file=sys.stderr)
@@ -400,7 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         message = scrub(f"{type(exc).__name__}: {exc}", source_text).strip().splitlines()
         print(
-            f"ihub: error: {message[0] if message else type(exc).__name__} "
+            f"ihub: error: {_one_line(message[0]) if message else type(exc).__name__} "
             "(set IHUB_DEBUG=1 for details)",
             file=sys.stderr,
         )

@@ -23,9 +23,9 @@ def init_database(url: str, *, up_to_phase: int = 7) -> list[str]:
     schema = inter_hub_schema()
     try:
         con = psycopg.connect(
-            spec.location, application_name="ihub-analysis db init", connect_timeout=10
+            **spec.connect_kwargs(), application_name="ihub-analysis db init", connect_timeout=10
         )
-    except psycopg.OperationalError as exc:
+    except psycopg.Error as exc:  # also a bad option in the URL (ProgrammingError)
         raise SourceError(postgres_error_message(exc, spec)) from None
     with con:
         existing = con.execute(

@@ -3,16 +3,20 @@
 Used by ``ihub snapshot`` (a copy of a live database) and ``ihub synth --out``
 (synthetic data).  Both write the same tables, derived from the one schema
 description, and the same ``ihub_snapshot_meta`` row whose ``taken_at`` becomes
-the default ``as_of`` of every metric read from the file.
+the default ``as_of`` of every metric read from the file.  Also the checks a
+file must pass before it is opened as a source.
 """
 
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterable
+from pathlib import Path
 
 import duckdb
 
+from ihub_analysis.errors import SourceError
 from ihub_analysis.schema import Table, inter_hub_schema
 from ihub_analysis.sources import SNAPSHOT_META_TABLE, SnapshotMeta
 
@@ -46,3 +50,47 @@ def write_meta(con: duckdb.DuckDBPyConnection, meta: SnapshotMeta) -> None:
             json.dumps(meta.row_counts, sort_keys=True),
         ],
     )
+
+
+def check_duckdb_file(path: Path) -> None:
+    """Refuse what DuckDB cannot open as a database file, before it tries.
+
+    A FIFO would block ``duckdb.connect`` forever and a device would be read
+    endlessly, so only a regular file gets that far (exit 2 otherwise).
+    """
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SourceError(f"no such DuckDB file: {path}") from None
+    except OSError as exc:
+        raise SourceError(f"cannot open {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise SourceError(f"{path} is a directory, not a DuckDB file")
+    if not stat.S_ISREG(st.st_mode):
+        raise SourceError(f"{path} is not a regular file, so not a DuckDB file")
+
+
+def check_columns(con: duckdb.DuckDBPyConnection, tables: Iterable[str], display: str) -> None:
+    """Refuse Inter-Hub tables that lack columns every deployment has.
+
+    Checked when the file is opened, so a look-alike file is one clear error
+    (exit 2) rather than a query failure inside a metric.  Columns a later
+    phase added are not required: older deployments lack them.
+    """
+    schema = inter_hub_schema()
+    wanted = {t: schema[t] for t in tables}
+    present: dict[str, set[str]] = {t: set() for t in wanted}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_catalog = current_database()"
+    ).fetchall():
+        if table in present:
+            present[table].add(column)
+    for name, table in sorted(wanted.items()):
+        missing = [c.name for c in table.columns if c.phase <= table.phase]
+        missing = [c for c in missing if c not in present[name]]
+        if missing:
+            raise SourceError(
+                f"{display} is not an Inter-Hub database: table {name} has no column "
+                f"{', '.join(missing)}"
+            )

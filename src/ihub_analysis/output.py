@@ -3,6 +3,11 @@
 Booleans as ``true``/``false``, timestamps as ISO 8601 in UTC, UUIDs in their
 canonical text form (they already are text in metric frames), empty values as an
 empty field.  The same rules serve CSV, JSON and the terminal table.
+
+CSV and JSON carry the data faithfully; the table is for a terminal, so
+control and formatting characters from the data (ESC sequences, C1 controls,
+bidirectional overrides, newlines) are shown as visible escapes such as
+``\x1b`` or ``\u202e`` instead of being passed to the terminal.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import datetime as dt
 import io
 import json
 import math
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -64,21 +70,45 @@ def to_json(frame: pl.DataFrame) -> str:
     return json.dumps(rows, indent=2, allow_nan=False) + "\n"
 
 
+# Controls and invisible formatting characters a terminal would act on.  The zero
+# width joiner stays: it only glues emoji together.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def _unsafe(char: str) -> bool:
+    return char != "\u200d" and unicodedata.category(char) in _UNSAFE_CATEGORIES
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control or formatting character shown as an escape."""
+    if text.isprintable():  # the common case: nothing to escape
+        return text
+    return "".join(_visible(ch) if _unsafe(ch) else ch for ch in text)
+
+
 def to_table(frame: pl.DataFrame) -> str:
     text = _text_columns(frame).fill_null("")
     if text.height == 0:
         return "(no rows)\n"
-    widths = {c: max(len(c), *(len(v) for v in text[c].to_list())) for c in text.columns}
+    columns = text.columns
+    rows = [[terminal_safe(v) for v in row] for row in text.iter_rows()]
+    widths = {c: max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)}
     numeric = {c for c, t in frame.schema.items() if t.is_numeric()}
 
     def fmt(c: str, v: str) -> str:
         return v.rjust(widths[c]) if c in numeric else v.ljust(widths[c])
 
-    lines = ["  ".join(c.ljust(widths[c]) for c in text.columns).rstrip()]
-    lines.append("  ".join("-" * widths[c] for c in text.columns))
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns).rstrip()]
+    lines.append("  ".join("-" * widths[c] for c in columns))
     lines += [
-        "  ".join(fmt(c, v) for c, v in zip(text.columns, row, strict=True)).rstrip()
-        for row in text.iter_rows()
+        "  ".join(fmt(c, v) for c, v in zip(columns, row, strict=True)).rstrip() for row in rows
     ]
     return "\n".join(lines) + "\n"
 

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from dataclasses import dataclass, field
 from typing import Any
 
 from ihub_analysis.errors import BadInput
+
+#: Upper bound of every ``*_days`` setting: ten years.
+MAX_DAYS = 3650
+#: Upper bound of ``weeks`` and ``trend_arrow_weeks``: ten years of weekly points.
+MAX_WEEKS = 520
+#: Largest magnitude of any other number (weights, caps, ratios, thresholds).
+MAX_MAGNITUDE = 1_000_000
 
 
 def _mapping(**kw: int) -> dict[str, int]:
@@ -155,6 +163,26 @@ class Settings:
             raise BadInput(f"setting min_volume must be at least 1, got {self.min_volume}")
         if self.trend_arrow_weeks < 1:
             raise BadInput("setting trend_arrow_weeks must be at least 1")
+        self._validate_bounds(set(positive))
+
+    def _validate_bounds(self, positive: set[str]) -> None:
+        """Finite numbers of sane size: no NaN weights, no 100 000-week trends."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            values = value.values() if isinstance(value, dict) else [value]
+            for v in values:
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    continue
+                if f.name.endswith("_days"):
+                    low, high = (1 if f.name in positive else 0), MAX_DAYS
+                elif f.name.endswith("weeks"):
+                    low, high = 1, MAX_WEEKS
+                else:
+                    low, high = -MAX_MAGNITUDE, MAX_MAGNITUDE
+                if not ((isinstance(v, int) or math.isfinite(v)) and low <= v <= high):
+                    raise BadInput(
+                        f"setting {f.name} must be a number from {low:,} to {high:,}, got {v}"
+                    )
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-able values, for reports and notebook parameters."""

@@ -1,8 +1,9 @@
 """``ihub snapshot``: a consistent, typed copy of a live Inter-Hub database in one DuckDB file.
 
 Everything is read inside one read-only REPEATABLE READ transaction, so every
-table shows the same instant, and that instant's ``now()`` becomes the file's
-``taken_at`` (the default ``as_of`` of every metric read from it).
+table shows the same instant, and that instant (the clock read inside the
+statement that takes the snapshot) becomes the file's ``taken_at`` (the default
+``as_of`` of every metric read from it).
 
 Speed: each table travels as ``COPY (SELECT …) TO STDOUT (FORMAT binary)``,
 the cheapest form for the server (CSV costs its backend 1.7× the CPU, mostly
@@ -42,7 +43,7 @@ from ihub_analysis import __version__
 from ihub_analysis.atomic import atomic_path
 from ihub_analysis.duckdb_files import create_tables, write_meta
 from ihub_analysis.errors import BadInput, IhubError, SourceError
-from ihub_analysis.redact import redact_source, scrub
+from ihub_analysis.redact import scrub
 from ihub_analysis.schema import (
     CREDENTIAL_COLUMNS,
     UNCONSTRAINED_NUMERIC,
@@ -163,7 +164,7 @@ def _connect(spec: SourceSpec) -> psycopg.Connection:
     """Open a session with the same read-only settings as :class:`sources.PostgresSource`."""
     try:
         pg = psycopg.connect(
-            spec.location,
+            **spec.connect_kwargs(),  # the source's one parse: same host, user, password
             application_name=APPLICATION_NAME,
             options=session_options(resolve_statement_timeout()),
             client_encoding="UTF8",
@@ -178,7 +179,7 @@ def _connect(spec: SourceSpec) -> psycopg.Connection:
 
 def _copy_error_message(exc: psycopg.Error, spec: SourceSpec) -> str:
     """One line, no secrets; a statement timeout says how to lift it."""
-    first = scrub(str(exc), spec.text).strip().splitlines()
+    first = scrub(str(exc), spec).strip().splitlines()
     text = first[0] if first else type(exc).__name__
     if isinstance(exc, psycopg.errors.QueryCanceled) and "timeout" in text:
         text += " (raise IHUB_STATEMENT_TIMEOUT, e.g. 30min, or 0 for none)"
@@ -635,11 +636,25 @@ def _copy_table(
     return writer.rows
 
 
+def _begin_snapshot(pg: psycopg.Connection) -> dt.datetime:
+    """Open the snapshot transaction; return the instant its data view reflects.
+
+    A REPEATABLE READ transaction takes its snapshot at its first statement, not
+    at ``BEGIN``, so ``now()`` (the transaction's start) can precede commits the
+    snapshot shows.  ``clock_timestamp()`` read *inside* that first statement is
+    read after the snapshot was taken: every commit the snapshot shows happened
+    before it, so no row visible in the file is stamped later than ``taken_at``.
+    """
+    row = pg.execute("SELECT clock_timestamp()").fetchone()
+    assert row is not None
+    return row[0]
+
+
 def _copy_database(
     pg: psycopg.Connection, spec: SourceSpec, path: Path, report: _Progress
 ) -> SnapshotMeta:
     """Everything inside the one snapshot transaction, into a new DuckDB file at ``path``."""
-    taken_at: dt.datetime = pg.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
+    taken_at = _begin_snapshot(pg)
     columns = _source_columns(pg)
     tables = _plan(columns, spec)
     for table in tables:
@@ -652,7 +667,7 @@ def _copy_database(
         counts = {t.name: _copy_table(pg, duck, t, report) for t in tables}
         meta = SnapshotMeta(
             taken_at=taken_at.astimezone(dt.UTC),
-            source=redact_source(spec.text),
+            source=spec.display,
             tool_version=__version__,
             schema_fingerprint=_fingerprint(columns),
             row_counts=counts,

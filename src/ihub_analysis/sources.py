@@ -14,21 +14,25 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import re
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from ihub_analysis.errors import IhubError, SourceError
-from ihub_analysis.redact import redact_source, scrub
+from ihub_analysis.redact import scrub
 from ihub_analysis.schema import inter_hub_schema
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 APPLICATION_NAME = "ihub-analysis"
 #: Default per-statement limit on a live database; ``IHUB_STATEMENT_TIMEOUT`` overrides.
@@ -52,15 +56,108 @@ class SnapshotMeta:
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """A parsed source string."""
+    """A parsed source string: every displayed and connecting form derives from this parse."""
 
-    kind: str  # "duckdb" | "postgres" | "parquet" | "spark"
-    location: str  # file path, or the libpq-style URL (may hold a password)
-    text: str
+    kind: str  # "duckdb" | "postgres" | "parquet" | "spark" (more kinds register in _SCHEMES)
+    location: str  # file path, or the URL rendered from ``url`` (may hold a password;
+    # SQLAlchemy's rendering, not libpq's: connect with ``connect_kwargs()``)
+    text: str  # as given: never shown, only used to scrub echoes of it
+    url: URL | None = None  # the one parse of a Postgres URL (connects and displays)
 
     @property
     def display(self) -> str:
-        return redact_source(self.text)
+        """The source without its password: safe for messages, reports and metadata."""
+        if self.url is None:
+            return self.location
+        return _render(self.url, password=False)
+
+    def secrets(self) -> list[str]:
+        """The password the source carries (URL userinfo or ``?password=``), if any."""
+        if self.url is None:
+            return []
+        found = [self.url.password] + [
+            v for k, v in _query_items(self.url) if k.lower() == "password"
+        ]
+        return [s for s in found if s]
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        """libpq connection parameters from the parse, as SQLAlchemy's psycopg dialect
+        builds them: ``psycopg.connect(**kwargs)`` then sees the same host, user and
+        password as the workbench's engine, whatever characters the password holds."""
+        if self.url is None:
+            raise ValueError(f"{self.kind} source has no connection parameters")
+        kwargs: dict[str, Any] = self.url.translate_connect_args(username="user", database="dbname")
+        kwargs.update(_query_items(self.url))
+        return kwargs
+
+
+def _query_items(url: URL) -> list[tuple[str, str]]:
+    """The URL's query as (key, value) pairs; a repeated key keeps its last value."""
+    return [(k, v if isinstance(v, str) else v[-1]) for k, v in url.query.items()]
+
+
+def _render(url: URL, *, password: bool) -> str:
+    """``url`` as text, with or without its password (userinfo and ``?password=``)."""
+    from sqlalchemy.engine import URL
+
+    if not password:
+        url = URL.create(
+            url.drivername,
+            username=url.username or None,
+            password=None,
+            host=url.host,
+            port=url.port,
+            database=url.database,
+            query={k: v for k, v in url.query.items() if k.lower() != "password"},
+        )
+    return url.render_as_string(hide_password=False)
+
+
+def _parse_postgres(text: str, scheme: str) -> SourceSpec:
+    """Parse with SQLAlchemy's URL parser, the one the engine connects with."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    problem = "it does not read as user@host:port/dbname"
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        url = None
+    except ValueError:  # SQLAlchemy's int() of the port
+        url, problem = None, "the port is not a number"
+    if url is not None and ("@" in (url.username or "") or "@" in (url.host or "")):
+        url = None
+    if url is None:
+        if text.count("@") > 1:
+            problem = "more than one '@' before the host"
+        # unparsed, so nothing of it can be shown safely: not even the host
+        raise SourceError(
+            f"invalid Postgres URL {scheme}://…: {problem} (percent-encode '@', ':', '/', "
+            "'?', '#' and '%' in the user or password, e.g. '@' as %40)"
+        )
+    return SourceSpec(
+        "postgres", _render(url.set(drivername="postgresql"), password=True), text, url
+    )
+
+
+def _parse_duckdb(text: str, scheme: str) -> SourceSpec:
+    path = text.split("://", 1)[1]
+    if not path.startswith("/"):
+        raise SourceError(
+            f"duckdb:// URL needs an absolute path (duckdb:///abs/file.duckdb): {text}"
+        )
+    return SourceSpec("duckdb", path, text)
+
+
+#: Source URL schemes and their parsers; a new kind of source registers here.
+_SCHEMES: dict[str, Callable[[str, str], SourceSpec]] = {
+    "postgresql": _parse_postgres,
+    "postgres": _parse_postgres,
+    "postgresql+psycopg": _parse_postgres,
+    "duckdb": _parse_duckdb,
+    # Spark Connect: sc://host:port/;data=DIR, parsed by pyspark (sources_spark)
+    "sc": lambda text, _scheme: SourceSpec("spark", text, text),
+}
 
 
 def parse_source(text: str) -> SourceSpec:
@@ -72,40 +169,30 @@ def parse_source(text: str) -> SourceSpec:
         if text.lower().startswith(prefix) and not text.lower().startswith(prefix + "//"):
             return SourceSpec(prefix[:-1], text[len(prefix) :], text)
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
-    if scheme == "sc":  # Spark Connect: sc://host:port/;data=DIR (sources_spark)
-        return SourceSpec("spark", text, text)
-    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        rest = text.split("://", 1)[1]
-        authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
-        if authority.count("@") > 1:
-            # libpq and SQLAlchemy would take the text after the first '@' as the host
-            raise SourceError(
-                f"{redact_source(text)}: more than one '@' before the host; "
-                "percent-encode an '@' in the user or password as %40"
-            )
-        return SourceSpec("postgres", f"postgresql://{rest}", text)
-    if scheme == "duckdb":
-        path = text.split("://", 1)[1]
-        if not path.startswith("/"):
-            raise SourceError(
-                f"duckdb:// URL needs an absolute path (duckdb:///abs/file.duckdb): {text}"
-            )
-        return SourceSpec("duckdb", path, text)
+    if scheme in _SCHEMES:
+        return _SCHEMES[scheme](text, scheme)
     if scheme:
+        plain = scheme.replace("+", "").replace(".", "").replace("-", "").isalnum()
+        shown = scheme if plain else "?"
         raise SourceError(
-            f"unsupported source scheme {scheme!r} in {redact_source(text)}: "
-            "use a .duckdb file or a postgresql:// URL"
+            f"unsupported source scheme {shown!r}: use a .duckdb file or a postgresql:// URL"
         )
-    if _CONNINFO.match(text):
+    if _is_conninfo(text):
         raise SourceError(
-            f"{redact_source(text)} looks like a libpq key=value string: "
-            "give a postgresql://user@host:port/dbname URL instead"
+            "a libpq key=value connection string is not a source: give a "
+            "postgresql://user@host:port/dbname URL (the password in PGPASSWORD or ~/.pgpass)"
         )
     return SourceSpec("duckdb", text, text)
 
 
-#: A libpq ``key=value`` connection string (not a source, but easily mistaken for one).
-_CONNINFO = re.compile(r"^(host|hostaddr|port|dbname|user|password|service)\s*=", re.I)
+def _is_conninfo(text: str) -> bool:
+    """Whether libpq itself reads ``text`` as a ``key=value`` connection string."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return bool(conninfo_to_dict(text))
+    except Exception:  # psycopg.ProgrammingError: not conninfo, so a file path
+        return False
 
 
 class Source(ABC):
@@ -170,18 +257,18 @@ class DuckDBSource(Source):
     def __init__(self, spec: SourceSpec) -> None:
         import duckdb
 
+        from ihub_analysis.duckdb_files import check_columns, check_duckdb_file
+
         self.spec = spec
         path = Path(spec.location)
-        if not path.exists():
-            raise SourceError(f"no such DuckDB file: {path}")
-        if path.is_dir():
-            raise SourceError(f"{path} is a directory, not a DuckDB file")
+        check_duckdb_file(path)  # a FIFO would block connect() forever
         try:
             self.con = duckdb.connect(str(path), read_only=True)
         except duckdb.Error as exc:
             raise SourceError(f"cannot open {path} as DuckDB: {_first_line(str(exc))}") from None
         try:
             self.con.execute("SET TimeZone = 'UTC'").fetchall()
+            _lock_down(self.con)
             names = {
                 r[0]
                 for r in self.con.execute(
@@ -191,6 +278,10 @@ class DuckDBSource(Source):
             }
             self._has_meta = SNAPSHOT_META_TABLE in names
             self.tables = self._check_inter_hub(names)
+            check_columns(self.con, self.tables, self.display)
+        except duckdb.Error as exc:  # e.g. a truncated file: its catalog is unreadable
+            self.con.close()
+            raise SourceError(f"cannot read {path} as DuckDB: {_first_line(str(exc))}") from None
         except BaseException:
             self.con.close()  # do not keep the file open behind a refused source
             raise
@@ -200,20 +291,30 @@ class DuckDBSource(Source):
 
         try:
             return self.con.sql(sql).pl()
+        except duckdb.IOException as exc:  # the file, not the query, is at fault: exit 2
+            raise SourceError(f"cannot read {self.display}: {_first_line(str(exc))}") from None
         except duckdb.Error as exc:
             raise IhubError(f"query failed on {self.display}: {_first_line(str(exc))}") from None
 
     def snapshot_meta(self) -> SnapshotMeta | None:
         if not self._has_meta:
             return None
-        rows = self.con.execute(
-            "SELECT taken_at, source, tool_version, schema_fingerprint, "
-            f"CAST(row_counts AS VARCHAR) FROM {SNAPSHOT_META_TABLE} LIMIT 1"
-        ).fetchall()
+        import duckdb
+
+        try:
+            rows = self.con.execute(
+                "SELECT taken_at, source, tool_version, schema_fingerprint, "
+                f"CAST(row_counts AS VARCHAR) FROM {SNAPSHOT_META_TABLE} LIMIT 1"
+            ).fetchall()
+        except (duckdb.Error, ValueError, OverflowError) as exc:  # damaged, look-alike, ±infinity
+            raise SourceError(f"cannot read {self.display}: {_first_line(str(exc))}") from None
         if not rows:
             return None
         row = rows[0]
-        taken_at = row[0].astimezone(dt.UTC)
+        try:
+            taken_at = row[0].astimezone(dt.UTC)
+        except (ValueError, OverflowError):  # -infinity arrives as datetime.min
+            raise SourceError(f"{self.display} has an unusable taken_at ({row[0]})") from None
         return SnapshotMeta(taken_at, row[1], row[2], row[3], json.loads(row[4] or "{}"))
 
     def now(self) -> dt.datetime:
@@ -226,6 +327,26 @@ class DuckDBSource(Source):
         self.con.close()
 
 
+#: Settings that close a DuckDB connection to everything but the open snapshot,
+#: applied in this order: the last one freezes them (and every other setting).
+_DUCKDB_LOCKDOWN = (
+    "SET python_enable_replacements = false",  # no scans of the caller's Python variables
+    "SET enable_external_access = false",  # no files, network, ATTACH, INSTALL or LOAD
+    "SET lock_configuration = true",  # no SET/RESET/PRAGMA: results cannot be skewed
+)
+
+
+def _lock_down(con: Any) -> None:
+    """Once the snapshot is open, nothing a query says can reach beyond it.
+
+    This is the engine's own guarantee, below the SQL guard: even a function the
+    guard does not know cannot read or write a file, and a ``SET`` cannot
+    persist into later metric queries (``default_order`` once reversed funnels).
+    """
+    for statement in _DUCKDB_LOCKDOWN:
+        con.execute(statement)
+
+
 def _first_line(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return lines[0] if lines else text.strip()
@@ -233,16 +354,13 @@ def _first_line(text: str) -> str:
 
 def postgres_error_message(exc: BaseException, spec: SourceSpec) -> str:
     """Turn a libpq connection failure into one line that names the problem."""
-    raw = scrub(str(exc), spec.text)
+    raw = scrub(str(exc), spec)
     text = raw.lower()
-    try:
-        parts = urlsplit(spec.location)
-        host = parts.hostname or os.environ.get("PGHOST", "localhost")
-        port = parts.port or int(os.environ.get("PGPORT", "5432"))
-        user = parts.username or os.environ.get("PGUSER", "")
-        dbname = parts.path.lstrip("/") or user
-    except ValueError:
-        return f"invalid Postgres URL {spec.display}"
+    url = spec.url
+    host = (url.host if url else None) or os.environ.get("PGHOST", "localhost")
+    port = (url.port if url else None) or os.environ.get("PGPORT", "5432")
+    user = (url.username if url else None) or os.environ.get("PGUSER", "")
+    dbname = (url.database if url else None) or user
     where = f"{host}:{port}"
     if "password authentication failed" in text:
         return f"password authentication failed for user {user!r} at {where}"
@@ -286,11 +404,43 @@ def session_options(statement_timeout: str) -> str:
 
     Read-only by default, bounded in time, in UTC: analysis can neither write to
     nor stall production, and timestamps come back the same as from DuckDB.
+    ``standard_conforming_strings`` is pinned on so a backslash in a literal is
+    a backslash, as the SQL guard's parser reads it.
     """
     return (
         f"-c default_transaction_read_only=on -c statement_timeout={statement_timeout} "
-        "-c TimeZone=UTC"
+        "-c TimeZone=UTC -c standard_conforming_strings=on"
     )
+
+
+logger = logging.getLogger("ihub_analysis.security")
+#: Sources whose role was already checked in this process (by display form).
+_NOTICED: set[str] = set()
+_ROLE_ATTRIBUTES = (
+    "superuser",
+    "can create roles",
+    "can create databases",
+    "replication",
+    "bypasses row security",
+)
+#: Built-in roles that reach files, programs, other sessions or every table's data.
+_POWERFUL_ROLES = (
+    "pg_write_all_data",
+    "pg_write_server_files",
+    "pg_read_server_files",
+    "pg_execute_server_program",
+    "pg_signal_backend",
+)
+_PRIVILEGES_SQL = """
+SELECT r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
+       (SELECT array_agg(p.rolname::text ORDER BY p.rolname) FROM pg_roles p
+         WHERE p.rolname = ANY(%s) AND pg_has_role(current_user, p.oid, 'USAGE')),
+       (SELECT count(*) FROM pg_class c
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+           AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')),
+       has_schema_privilege(current_schema(), 'CREATE')
+FROM pg_roles r WHERE r.rolname = current_user
+"""
 
 
 class PostgresSource(Source):
@@ -302,10 +452,9 @@ class PostgresSource(Source):
         self.spec = spec
         self.statement_timeout = resolve_statement_timeout(statement_timeout)
         options = session_options(self.statement_timeout)
-        try:
-            url = sa.make_url(spec.location).set(drivername="postgresql+psycopg")
-        except Exception:
-            raise SourceError(f"invalid Postgres URL {spec.display}") from None
+        if spec.url is None:
+            raise SourceError(f"not a Postgres source: {spec.display}")
+        url = spec.url.set(drivername="postgresql+psycopg")
         self.engine = sa.create_engine(
             url,
             connect_args={
@@ -326,7 +475,7 @@ class PostgresSource(Source):
                         "WHERE table_schema = current_schema()"
                     )
                 }
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DBAPIError as exc:  # OperationalError, or a bad option in the URL
             self.engine.dispose()
             raise SourceError(postgres_error_message(exc.orig or exc, spec)) from None
         try:
@@ -334,6 +483,44 @@ class PostgresSource(Source):
         except SourceError:
             self.engine.dispose()  # close the pooled connection of a refused source
             raise
+        self._notice_privileges()
+
+    def privileges(self) -> list[str]:
+        """What the connected role can do beyond reading: empty for a least-privilege role."""
+        with self.engine.connect() as con:
+            row = con.exec_driver_sql(_PRIVILEGES_SQL, (list(_POWERFUL_ROLES),)).one()
+        if row[0]:
+            return ["superuser"]  # can do everything the rest would list
+        found = [attr for attr, has in zip(_ROLE_ATTRIBUTES, row[:5], strict=True) if has]
+        found += [f"member of {r}" for r in row[5] or []]
+        if row[6]:
+            found.append(f"can write to {row[6]} table{'s' if row[6] != 1 else ''}")
+        if row[7]:
+            found.append("can create objects in the schema")
+        return found
+
+    def _notice_privileges(self) -> None:
+        """Tell the user, once per process and database, that the role can do more than read."""
+        if os.environ.get("IHUB_PRIVILEGE_NOTICE", "").lower() in ("off", "0", "no"):
+            return
+        key = self.display
+        if key in _NOTICED:
+            return
+        _NOTICED.add(key)
+        try:
+            powers = self.privileges()
+        except Exception:  # the notice is advice: never let it break opening the source
+            return
+        if powers:
+            url = self.spec.url
+            who = url.username if url is not None and url.username else "the connecting role"
+            logger.warning(
+                "ihub: notice: %s on %s is not a least-privilege role (%s); the workbench "
+                "stays read-only, but use a role that can only SELECT (see docs/security.md)",
+                who,
+                self.display,
+                "; ".join(powers),
+            )
 
     def raw_connection(self):  # a psycopg connection, for COPY-based tools
         """A DBAPI (psycopg) connection with the same read-only session settings."""
@@ -365,7 +552,7 @@ class PostgresSource(Source):
                         pg.rollback()
         except (psycopg.Error, sa.exc.DBAPIError) as exc:
             orig = getattr(exc, "orig", None) or exc
-            message = _first_line(scrub(str(orig), self.spec.text))
+            message = _first_line(scrub(str(orig), self.spec))
             if "cannot insert multiple commands" in message:
                 message = "send one SQL statement at a time (the session is read-only)"
             elif isinstance(orig, psycopg.errors.QueryCanceled) and "statement timeout" in message:

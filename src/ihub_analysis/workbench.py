@@ -16,7 +16,8 @@ from typing import Any
 
 import polars as pl
 
-from ihub_analysis.errors import MissingTablesError
+from ihub_analysis.errors import BadInput, MissingTablesError
+from ihub_analysis.infinite_times import finite_relations
 from ihub_analysis.metrics import schemas
 from ihub_analysis.metrics.derived import build_patterns, trend_arrows
 from ihub_analysis.metrics.inputs import (
@@ -126,14 +127,27 @@ class Workbench:
         return self.source.now()
 
     def resolve_as_of(self, as_of: AsOf) -> dt.datetime:
-        return self.default_as_of() if as_of is None else parse_as_of(as_of)
+        if as_of is not None:
+            return parse_as_of(as_of)
+        default = self.default_as_of()
+        try:
+            return parse_as_of(default)  # a snapshot's taken_at is data: check its range too
+        except BadInput:
+            raise BadInput(
+                f"the default as-of of {self.source.display} ({default.isoformat()}) is out of "
+                "range: give one with --as-of"
+            ) from None
 
     def settings_with(self, **overrides: Any) -> Settings:
         """The workbench settings with ``overrides`` applied (validated)."""
         return self.settings.replace(**overrides)
 
     def sql(self, query: str) -> pl.DataFrame:
-        """Run your own read-only SQL against the source (the connection cannot write)."""
+        """Run your own read-only SQL against the source: one query (SELECT, WITH, VALUES,
+        EXPLAIN), checked by :mod:`ihub_analysis.sqlguard` before it runs."""
+        from ihub_analysis.sqlguard import check_read_only_query  # sqlglot: only when used
+
+        check_read_only_query(query, self.source.kind)
         return self.source.query(query)
 
     def close(self) -> None:
@@ -179,6 +193,7 @@ class Workbench:
             )
         elif plan.points == "weekly":
             inputs["eval_points"] = eval_points_relation(weekly_points(t, s.weeks, s.window_days))
+        inputs.update(finite_relations(self.source))  # ±infinity in the data: unknown time
         return compose(
             plan.model,
             inputs=inputs,

@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 from jupyter_core.paths import jupyter_runtime_dir
 from papermill.clientwrap import PapermillNotebookClient
@@ -23,37 +22,29 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 from traitlets.config import Config
 
-from ihub_analysis.redact import redact_source
 from ihub_analysis.sources import parse_source
 
 #: The papermill engine name under which :class:`KernelEnvEngine` is registered.
 ENGINE_NAME = "ihub-kernel-env"
 
 
-def _password(location: str) -> str | None:
-    """The password a libpq URL carries, in the userinfo or as ``?password=``."""
-    parts = urlsplit(location)
-    if parts.password is not None:
-        return unquote(parts.password)
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key.lower() == "password":
-            return value
-    return None
-
-
 def kernel_source(source: str) -> tuple[str, dict[str, str]]:
     """The source to hand a notebook (password removed) and the kernel's environment.
 
+    Both come from the source's one parse: the notebook gets ``SourceSpec.display``
+    (which re-parses to the same host, user and database) and the kernel gets the
+    password — from the URL's userinfo or ``?password=`` — as ``PGPASSWORD``.
     A DuckDB path is made absolute so the kernel's working directory does not matter.
     """
     spec = parse_source(source)
     env = dict(os.environ)
     if spec.kind == "duckdb":
         return str(Path(spec.location).resolve()), env
-    password = _password(spec.location)
-    if password:
-        env["PGPASSWORD"] = password
-    return redact_source(spec.text), env
+    secrets = spec.secrets()
+    if secrets:
+        env["PGPASSWORD"] = secrets[-1]  # libpq: ?password= overrides the userinfo
+    env["IHUB_PRIVILEGE_NOTICE"] = "off"  # given once, by the process that renders
+    return spec.display, env
 
 
 #: A Unix socket path holds at most 107 bytes; the kernel appends ``-<n>`` to the prefix.

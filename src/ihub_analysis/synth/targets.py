@@ -136,9 +136,9 @@ def write_postgres(data: SyntheticData, spec: SourceSpec, progress: Progress) ->
     then ``ANALYZE`` it."""
     try:
         con = psycopg.connect(
-            spec.location, application_name="ihub-analysis synth", connect_timeout=10
+            **spec.connect_kwargs(), application_name="ihub-analysis synth", connect_timeout=10
         )
-    except psycopg.OperationalError as exc:
+    except psycopg.Error as exc:  # also a bad option in the URL (ProgrammingError)
         raise SourceError(postgres_error_message(exc, spec)) from None
     table = ""
     try:
