@@ -108,6 +108,10 @@ class ParquetSource(Source):
             self.con.close()
             raise
 
+    @property
+    def display(self) -> str:
+        return PREFIX + self.spec.location
+
     def _view_sql(self, table: str, cols: list[tuple[str, str]]) -> str:
         folder = self.path / table
         single = folder / "part-0.parquet"

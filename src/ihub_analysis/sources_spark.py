@@ -215,7 +215,9 @@ class SparkSource(Source):
     @property
     def display(self) -> str:
         """The source string, without a Spark Connect token."""
-        return redact_connect_url(self.spec.display)
+        if self.spec.location.startswith("sc://"):
+            return redact_connect_url(self.spec.location)
+        return "spark:" + self.spec.location
 
     def _local_session(self, spark_session: Any) -> Any:
         with _LocalSession.lock:
