@@ -28,14 +28,17 @@ import datetime as dt
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from ihub_analysis import __version__
-from ihub_analysis.atomic import atomic_path, temporary_sibling
-from ihub_analysis.errors import BadInput, IhubError
+from ihub_analysis.atomic import _GUARDIAN, temporary_sibling
+from ihub_analysis.errors import BadInput, IhubError, SourceError
 from ihub_analysis.schema import CREDENTIAL_COLUMNS, Table, fingerprint_of, inter_hub_schema
-from ihub_analysis.sources import DuckDBSource, SnapshotMeta, parse_source
+from ihub_analysis.sources import CORE_TABLES, SNAPSHOT_META_TABLE, SnapshotMeta, parse_source
 
 #: The sidecar that makes a directory an Inter-Hub Parquet export.
 META_FILE = "_ihub_meta.json"
@@ -89,31 +92,141 @@ def export_parquet(source: str, out: Path, *, progress: bool = False) -> ExportR
     spec = parse_source(source)
     if spec.kind not in ("duckdb", "postgres"):
         raise BadInput(f"export reads a DuckDB file or a postgresql:// URL, not {spec.display}")
-    old: Path | None = None
-    with atomic_path(out) as tmp:
-        tmp.mkdir()
+    with _atomic_dir(out) as tmp:
         if spec.kind == "postgres":
             from ihub_analysis.snapshot import take_snapshot
 
             scratch = tmp / ".snapshot.duckdb"
             take_snapshot(source, scratch, progress=progress)
-            duck = DuckDBSource(parse_source(str(scratch)))
+            path, display = scratch, spec.display
         else:
-            duck = DuckDBSource(spec)
+            path, display = Path(spec.location), spec.display
+        con = _File(path, display)
         try:
-            meta = _write_tables(duck, tmp, source_display=spec.display)
+            meta = _write_tables(con, tmp, source_display=display)
         finally:
-            duck.close()
+            con.close()
         if spec.kind == "postgres":
             scratch.unlink()
-        _fsync_tree(tmp)
-        if out.is_dir() and any(out.iterdir()):  # checked above: a previous export
-            old = temporary_sibling(out)
-            out.rename(old)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     return ExportResult(out, meta, time.perf_counter() - started, size)
+
+
+@contextlib.contextmanager
+def _atomic_dir(target: Path) -> Iterator[Path]:
+    """Yield a new hidden sibling directory; on success it becomes ``target``.
+
+    The files are flushed, then the directory is renamed into place (a previous
+    export there is moved aside first and removed afterwards).  On failure the
+    sibling is removed; if the process is killed, the same guardian process as
+    for single files (:mod:`ihub_analysis.atomic`) removes it.
+    """
+    tmp = temporary_sibling(target)
+    guardian = subprocess.Popen(
+        [sys.executable, "-c", _GUARDIAN, str(os.getpid()), str(tmp)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # survive a Ctrl-C sent to our process group
+    )
+    assert guardian.stdin is not None
+    committed = False
+    old: Path | None = None
+    try:
+        tmp.mkdir()
+        yield tmp
+        _fsync_tree(tmp)
+        if target.is_dir() and any(target.iterdir()):  # a previous export (checked before)
+            old = temporary_sibling(target)
+            target.rename(old)
+        try:
+            tmp.rename(target)  # onto an absent or empty directory: atomic
+        except BaseException:
+            if old is not None:
+                old.rename(target)
+                old = None
+            raise
+        committed = True
+        _fsync_tree(target.parent, recursive=False)
+    finally:
+        if not committed:
+            shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(BrokenPipeError):
+            guardian.stdin.write(b"commit" if committed else b"abort")
+            guardian.stdin.close()
+        guardian.wait()
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+class _File:
+    """A DuckDB file opened read-only for the export, with what it holds.
+
+    Our own connection rather than :class:`DuckDBSource`'s: that one is locked
+    away from the file system, and the export must write Parquet files.  Being
+    read-only, it holds the file's shared lock throughout, so no writer can
+    change the file while the tables are copied: one consistent snapshot.
+    """
+
+    def __init__(self, path: Path, display: str) -> None:
+        import duckdb
+
+        from ihub_analysis.duckdb_files import check_columns, check_duckdb_file
+
+        self.display = display
+        if not path.exists():
+            raise SourceError(f"no such DuckDB file: {path}")
+        check_duckdb_file(path)
+        try:
+            self.con = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            raise SourceError(f"cannot open {display} as DuckDB: {_first(exc)}") from None
+        try:
+            self.con.execute("SET TimeZone = 'UTC'")
+            names = {
+                r[0]
+                for r in self.con.execute(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = 'main' AND table_catalog = current_database()"
+                ).fetchall()
+            }
+            missing = [t for t in CORE_TABLES if t not in names]
+            if missing:
+                raise SourceError(
+                    f"{display} is not an Inter-Hub database (no {', '.join(missing)} "
+                    f"table{'s' if len(missing) > 1 else ''})"
+                )
+            self.tables = frozenset(names & set(inter_hub_schema().table_names))
+            check_columns(self.con, self.tables, display)
+            self.meta = self._meta() if SNAPSHOT_META_TABLE in names else None
+        except duckdb.Error as exc:
+            self.con.close()
+            raise SourceError(f"cannot read {display} as DuckDB: {_first(exc)}") from None
+        except BaseException:
+            self.con.close()
+            raise
+
+    def _meta(self) -> SnapshotMeta | None:
+        rows = self.con.execute(
+            "SELECT taken_at, source, tool_version, schema_fingerprint, "
+            f"CAST(row_counts AS VARCHAR) FROM {SNAPSHOT_META_TABLE} LIMIT 1"
+        ).fetchall()
+        if not rows:
+            return None
+        taken_at, source, version, fingerprint, counts = rows[0]
+        try:
+            taken_at = taken_at.astimezone(dt.UTC)
+        except (ValueError, OverflowError, AttributeError):
+            raise SourceError(f"{self.display} has an unusable taken_at ({taken_at})") from None
+        return SnapshotMeta(taken_at, source, version, fingerprint, json.loads(counts or "{}"))
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _first(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def _select_list(table: Table, have: set[str]) -> tuple[list[str], list[dict[str, str]]]:
@@ -142,7 +255,7 @@ def _select_list(table: Table, have: set[str]) -> tuple[list[str], list[dict[str
     return items, described
 
 
-def _write_tables(src: DuckDBSource, tmp: Path, *, source_display: str) -> SnapshotMeta:
+def _write_tables(src: _File, tmp: Path, *, source_display: str) -> SnapshotMeta:
     """Copy each table the source holds into ``tmp``; write the sidecar last."""
     con = src.con
     present = {
@@ -193,7 +306,7 @@ def _write_tables(src: DuckDBSource, tmp: Path, *, source_display: str) -> Snaps
             "columns": described,
             "partitioned_by": DAY_COLUMN if partitioned else None,
         }
-    meta_in = src.snapshot_meta()
+    meta_in = src.meta
     meta = SnapshotMeta(
         taken_at=meta_in.taken_at if meta_in else dt.datetime.now(dt.UTC),
         source=meta_in.source if meta_in else source_display,
@@ -226,9 +339,9 @@ def _sql_path(path: Path) -> str:
     return text.replace("'", "''")
 
 
-def _fsync_tree(root: Path) -> None:
+def _fsync_tree(root: Path, *, recursive: bool = True) -> None:
     """Flush every file and folder under ``root``, so the rename publishes durable data."""
-    for dirpath, _dirs, files in os.walk(root):
+    for dirpath, _dirs, files in os.walk(root) if recursive else [(root, [], [])]:
         for name in [*files, "."]:
             fd = os.open(Path(dirpath) / name, os.O_RDONLY)
             try:
