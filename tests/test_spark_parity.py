@@ -6,7 +6,7 @@ session (``spark:DIR``), where the metric SQL runs as translated by sqlglot.
 Each workbench method is compared at several as-of dates, including an odd
 instant between whole days and one early in the history.
 
-One Spark session serves the module (starting one costs 10-20 s, more on a busy
+One Spark session serves the module (starting one is the slowest step, more so on a busy
 machine); it is tuned for tiny data and picked up by the source as the active
 session — the same path a ``spark-submit`` job on a cluster takes.
 """
@@ -30,7 +30,15 @@ from ihub_analysis.workbench import Workbench
 pytest.importorskip("pyspark")
 pytest.importorskip("sqlglot")
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("spark"),
+    # pyspark and py4j deprecate things in their own code (not ours); warnings stay
+    # errors for everything else, including what ihub_analysis itself triggers
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:pyspark"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:py4j"),
+]
 
 AS_OF = [
     DEFAULT_END,
