@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -397,3 +399,210 @@ def test_headline_helpers_follow_the_hub_filter(dbs: dict[str, str]) -> None:
         created = funnel.filter(pl.col("step") == "created")["reached"].sum()
         assert heads["funnel_created"] == created
         assert json.dumps(heads)  # plain values
+
+
+# ----------------------------------------------------------------- as JupyterLab runs them
+def _project(root: Path, source: str | None) -> Path:
+    """A project-shaped folder: ``notebooks/`` as stored and, if given, ``data/demo.duckdb``."""
+    (root / "notebooks").mkdir(parents=True)
+    for name in ALL:
+        shutil.copy(NOTEBOOKS / f"{name}.ipynb", root / "notebooks" / f"{name}.ipynb")
+    if source is not None:
+        (root / "data").mkdir()
+        shutil.copy(source, root / "data" / "demo.duckdb")
+    return root / "notebooks"
+
+
+def _env_without_source() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "IHUB_SOURCE"}
+
+
+@pytest.mark.slow
+def test_every_notebook_runs_as_jupyterlab_opens_it(dbs: dict[str, str], tmp_path: Path) -> None:
+    """nbval on the stored notebooks, kernel in ``notebooks/``, no ``IHUB_SOURCE``, no parameters.
+
+    This is ``make lab`` → open → Run All: the default source must be found from the
+    project, and every chart must be drawable offline (the inlined Vega bundle).
+    """
+    folder = _project(tmp_path / "project", dbs["world"])
+    ini = tmp_path / "pytest.ini"
+    ini.write_text("[pytest]\naddopts =\nfilterwarnings =\n    ignore::DeprecationWarning\n")
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--nbval-lax",
+        "--nbval-current-env",
+        "--nbval-cell-timeout=180",
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(tmp_path),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "-q",
+        *(str(folder / f"{name}.ipynb") for name in ALL),
+    ]
+    done = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env=_env_without_source(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert re.search(r"\d+ passed", done.stdout) and "failed" not in done.stdout
+
+
+def _papermill_cli(
+    folder: Path, name: str, *args: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    out = folder.parent / f"{name}-out.ipynb"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            f"{name}.ipynb",
+            str(out),
+            "--cwd",
+            ".",
+            "--kernel",
+            "python3",
+            "--no-progress-bar",
+            *args,
+        ],
+        cwd=folder,
+        env=_env_without_source(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return done, out
+
+
+@pytest.mark.slow
+def test_papermill_cli_accepts_the_natural_parameter_forms(
+    dbs: dict[str, str], tmp_path: Path
+) -> None:
+    """``-p hubs a,b`` and ``-p settings '{json}'`` as a scheduler writes them, from notebooks/."""
+    folder = _project(tmp_path / "project", dbs["world"])
+    done, out = _papermill_cli(
+        folder,
+        "friction_heatmap",
+        "-p",
+        "hubs",
+        "sales,people",
+        "-p",
+        "settings",
+        '{"window_days": 14}',
+        "-p",
+        "as_of",
+        iso_utc(T),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    executed = nbformat.read(out, as_version=4)
+    _assert_clean(executed)
+    page = _html(executed)
+    assert "<code>window_days=14</code>" in page
+    assert "hubs: <code>sales</code>, <code>people</code>" in page
+    with ihub_analysis.connect(dbs["world"]) as wb:
+        friction = wb.friction(as_of=T, window_days=14)
+    expected = friction.filter(pl.col("hub_slug").is_in(["sales", "people"])).height
+    assert _headlines(executed)["widgets"] == str(expected) and expected > 0
+
+
+@pytest.mark.slow
+def test_papermill_cli_unknown_hub_names_the_hubs_that_exist(
+    dbs: dict[str, str], tmp_path: Path
+) -> None:
+    folder = _project(tmp_path / "project", dbs["world"])
+    done, out = _papermill_cli(folder, "health_trends", "-y", "hubs: [nosuch-hub]")
+    assert done.returncode != 0
+    assert "this database has no hub 'nosuch-hub'; its hubs are: " in done.stderr
+    executed = nbformat.read(out, as_version=4)
+    assert ("unknown-hub", "") in _notices(executed)
+    assert "No widget existed" not in _html(executed), "not the misleading no-data notice"
+
+
+def test_no_source_anywhere_is_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing to open: the first cell says what to do, with no traceback."""
+    from ihub_analysis import paths
+
+    folder = _project(tmp_path / "bare", None)
+    monkeypatch.delenv("IHUB_SOURCE", raising=False)
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(paths, "_CHECKOUT", tmp_path / "no-checkout")
+    with pytest.raises(nb.NotebookStop) as info:
+        nb.setup(None, None, {}, [])
+    assert str(info.value) == paths.NO_SOURCE_HINT
+    assert info.value._render_traceback_() == [paths.NO_SOURCE_HINT]
+    assert "make demo" in paths.NO_SOURCE_HINT and "IHUB_SOURCE" in paths.NO_SOURCE_HINT
+
+
+@pytest.mark.slow
+def test_a_missing_source_stops_the_kernel_with_one_line(tmp_path: Path) -> None:
+    folder = _project(tmp_path / "project", None)
+    done, out = _papermill_cli(folder, "explore", "-p", "source", "nowhere/x.duckdb")
+    assert done.returncode != 0
+    executed = nbformat.read(out, as_version=4)
+    (error,) = [o for o in _outputs(executed) if o["output_type"] == "error"]
+    assert error["traceback"] == ["no such DuckDB file: nowhere/x.duckdb"]
+
+
+def test_default_source_is_found_from_notebooks_folder(
+    dbs: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ihub_analysis import paths
+
+    folder = _project(tmp_path / "project", dbs["world"])
+    monkeypatch.delenv("IHUB_SOURCE", raising=False)
+    monkeypatch.chdir(folder)
+    assert paths.default_source() == str(tmp_path / "project" / "data" / "demo.duckdb")
+    monkeypatch.chdir(folder.parent)
+    assert paths.default_source() == "data/demo.duckdb"
+    monkeypatch.setenv("IHUB_SOURCE", "elsewhere.duckdb")
+    assert paths.default_source() == "elsewhere.duckdb"
+    monkeypatch.delenv("IHUB_SOURCE")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(paths, "_CHECKOUT", tmp_path / "project")
+    (tmp_path / "project" / "pyproject.toml").write_text("")
+    assert paths.default_source() == str(tmp_path / "project" / "data" / "demo.duckdb")
+
+
+@pytest.mark.slow
+def test_nbconvert_html_export_draws_offline(dbs: dict[str, str], tmp_path: Path) -> None:
+    """``jupyter nbconvert --to html --execute`` without report_mode: Vega inlined, no CDN."""
+    folder = _project(tmp_path / "project", dbs["world"])
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "html",
+            "--execute",
+            "explore.ipynb",
+        ],
+        cwd=folder,
+        env=_env_without_source(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    page = (folder / "explore.html").read_text(encoding="utf-8")
+    assert page.count('data-ihub="vega-bundle"') == 1
+    assert "window.vegaEmbed=" in page and page.count("vegaEmbed(el, spec") >= 3
+    scripts = re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"", page)
+    assert not [s for s in scripts if "vega" in s], "Vega never comes from a CDN"
+    assert "cdn.jsdelivr" not in page

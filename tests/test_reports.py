@@ -465,7 +465,7 @@ def test_footer_tells_how_to_reproduce(
     assert attrs["data-as-of"] == as_of == attrs["data-taken-at"]
     assert attrs["data-version"] == ihub_analysis.__version__
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", attrs["data-generated-at"])
-    assert "the spec's defaults" in page
+    assert "the defaults of docs/metrics.md" in page
     assert re.search(r"All \d+ settings used", page)
     assert f"--as-of {as_of}" in page
 
@@ -707,7 +707,7 @@ def test_no_file_holds_the_password(
     nb = nbformat.read(path, as_version=4)
     digest = hashlib.sha256(password.encode()).hexdigest()
     probe = nbformat.v4.new_code_cell(PASSWORD_PROBE.format(digest))
-    nb.cells.insert(cell_index(nb, "connect_from_parameters"), probe)
+    nb.cells.insert(cell_index(nb, "nb.setup("), probe)
     nbformat.write(nb, path)
     monkeypatch.setenv(NOTEBOOKS_ENV, str(notebooks))
     if via == "url":

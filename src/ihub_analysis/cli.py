@@ -1,6 +1,6 @@
 """The ``ihub`` command: one entry point for data, metrics and reports.
 
-Exit status follows the interface contract: 0 success, 2 bad usage or bad
+Exit status (docs/interface.md): 0 success, 2 bad usage or bad
 input (one line on stderr, never a traceback), 1 any other failure.
 """
 
@@ -91,7 +91,7 @@ def _add_source(p: argparse.ArgumentParser) -> None:
 
 
 def _add_settings(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("metric settings (defaults and bounds in docs/metrics.md)")
+    g = p.add_argument_group("metric settings (defaults and bounds: docs/metrics.md)")
     g.add_argument(
         "--as-of",
         type=_iso_datetime,
@@ -220,6 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="stop after phase N (1-7) to mimic an older deployment (7)",
     )
+    pi.add_argument(
+        "--create",
+        action="store_true",
+        help="create the database first if it does not exist (connects to 'postgres' to do so)",
+    )
     pi.set_defaults(func=_cmd_db_init)
 
     p = sub.add_parser(
@@ -258,8 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "metrics",
         help="compute one metric and print it",
-        description="Compute one metric and print it as a table, CSV or JSON "
-        "with the contract's column names.",
+        description="Compute one metric (defined in docs/metrics.md) and print it as "
+        "a table, CSV or JSON with the columns listed in docs/interface.md.",
     )
     p.add_argument(
         "kind", choices=METRIC_KINDS, metavar="KIND", help=f"one of: {', '.join(METRIC_KINDS)}"
@@ -353,6 +358,14 @@ def _progress_wanted() -> bool:
     return sys.stderr.isatty()
 
 
+def _warn_about_time(wb: Any, as_of: dt.datetime | None) -> None:
+    """One ``ihub: warning:`` line per time problem (as-of outside the data, stale live data)."""
+    from ihub_analysis.freshness import check_time
+
+    for warning in check_time(wb, as_of):
+        print(f"ihub: warning: {warning}", file=sys.stderr)
+
+
 def _check_out_dir(out: Path | None) -> None:
     """A report folder may be created, but not over a file or inside one."""
     if out is None:
@@ -401,7 +414,7 @@ def _cmd_db_init(args: argparse.Namespace) -> int:
     from ihub_analysis.dbinit import init_database
     from ihub_analysis.redact import redact_source
 
-    tables = init_database(args.url, up_to_phase=args.phase)
+    tables = init_database(args.url, up_to_phase=args.phase, create=args.create)
     print(
         f"created {len(tables)} Inter-Hub tables (phases 1-{args.phase}) "
         f"in {redact_source(args.url)}"
@@ -435,6 +448,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     overrides = _settings_overrides(args)
     target = None if args.output is None else check_output(args.output, stream_ok=True)
     with connect(_resolve_source(args)) as wb:
+        _warn_about_time(wb, args.as_of)
         frame = wb.metric(args.kind, as_of=args.as_of, **overrides)
     text = render_frame(frame, args.format)
     if target is not None:
@@ -455,7 +469,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     _check_out_dir(args.out)
 
     from ihub_analysis.reports import render_reports
+    from ihub_analysis.workbench import connect
 
+    with connect(_resolve_source(args)) as wb:
+        _warn_about_time(wb, args.as_of)
     return render_reports(
         list(dict.fromkeys(args.names)) or list(REPORT_NAMES),
         source=_resolve_source(args),

@@ -7,7 +7,12 @@ HTML contracts (the report tests and pipeline rely on them):
 
 * a headline figure is ``<div class="ihub-headline" data-key="KEY" data-value="VALUE">``,
   ``VALUE`` being the raw value (``""`` when there is none);
-* a notice is ``<div class="ihub-notice" data-kind="no-data|not-available">``.
+* a notice is ``<div class="ihub-notice" data-kind="no-data|not-available|unknown-hub|time">``.
+
+:func:`setup` is every notebook's first cell: it accepts the parameters in the forms
+Papermill's CLI produces (``-p hubs a,b``, ``-p settings '{"window_days": 14}'``), finds
+the default source wherever the kernel runs, and stops with one sentence — not a
+traceback — when there is nothing to open.
 
 Each display helper (``headlines``, ``table``, ``notice`` …) shows its HTML in the
 notebook; its ``*_html`` twin returns the string instead.  The CSS is small and
@@ -19,13 +24,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from ihub_analysis.errors import MissingTablesError
+from ihub_analysis.errors import BadInput, IhubError, MissingTablesError
 from ihub_analysis.settings import Settings
 from ihub_analysis.timeutil import iso_utc, parse_as_of
 from ihub_analysis.workbench import Workbench, connect
@@ -37,6 +43,7 @@ __all__ = [
     "chart",
     "connect_from_parameters",
     "context",
+    "enable_notebook_renderer",
     "filter_hubs",
     "friction_headlines",
     "headline",
@@ -44,18 +51,21 @@ __all__ = [
     "headlines",
     "headlines_html",
     "health_headlines",
+    "hub_list",
     "load",
     "notice",
     "notice_html",
     "partial_notice",
     "section",
     "section_html",
+    "settings_dict",
+    "setup",
     "style",
     "table",
     "table_html",
 ]
 
-NOTICE_KINDS = ("no-data", "not-available")
+NOTICE_KINDS = ("no-data", "not-available", "unknown-hub", "time")
 
 CSS = """
 .ihub-headlines{display:flex;flex-wrap:wrap;gap:10px;margin:6px 0 14px}
@@ -95,7 +105,9 @@ table.ihub-table tr:nth-child(even) td{background:#fafafa}
 .ihub-notice{border:1px solid #d9dde3;border-left:4px solid #999;background:#f7f7f8;
  border-radius:4px;
  padding:8px 12px;margin:8px 0 14px;font-size:13px;color:#333}
-.ihub-notice[data-kind|="not"]{border-left-color:#E69F00;background:#fffaf0}
+.ihub-notice[data-kind|="not"],.ihub-notice[data-kind=time]{border-left-color:#E69F00;
+ background:#fffaf0}
+.ihub-notice[data-kind=unknown-hub]{border-left-color:#8b0000;background:#fff5f5}
 .ihub-notice .ihub-notice-title{font-weight:600;margin-right:6px}
 .ihub-notice code{font-size:12px}
 .ihub-section h2{font-size:18px;margin:18px 0 4px;color:#222}
@@ -146,18 +158,171 @@ def connect_from_parameters(
     return wb, when, used
 
 
+class NotebookStop(Exception):  # noqa: N818 — it stops the notebook, it is not a bug
+    """Ends a notebook run with one sentence instead of a traceback.
+
+    IPython shows ``_render_traceback_()`` in place of the traceback; Papermill and
+    nbconvert still see an error, so a scheduled run fails (with this sentence).
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
+
+
+def hub_list(hubs: Any) -> list[str]:
+    """``hubs`` as a list of slugs, from any form a user or Papermill's CLI gives.
+
+    ``None``/``""`` → every hub; ``"a,b"`` or ``"a b"`` (``-p hubs a,b``) and
+    ``"[a, b]"`` (YAML/JSON) → ``["a", "b"]``; a list or tuple is kept, stripped.
+    """
+    if hubs is None:
+        return []
+    if isinstance(hubs, str):
+        text = hubs.strip()
+        if text.startswith("["):
+            hubs = _yaml(text, "hubs")
+        else:
+            hubs = [part for part in text.replace(",", " ").split() if part]
+    if isinstance(hubs, Mapping) or not isinstance(hubs, Sequence) or isinstance(hubs, bytes):
+        raise BadInput(f"hubs must be a list of hub slugs or 'a,b', got {hubs!r}")
+    slugs = [str(h).strip() for h in hubs if h is not None and str(h).strip()]
+    return list(dict.fromkeys(slugs))
+
+
+def settings_dict(settings: Any) -> dict[str, Any]:
+    """``settings`` as a dict, from a dict or a JSON/YAML string (``-p settings '{...}'``)."""
+    if settings is None or (isinstance(settings, str) and not settings.strip()):
+        return {}
+    if isinstance(settings, str):
+        settings = _yaml(settings, "settings")
+        if settings is None:
+            return {}
+    if not isinstance(settings, Mapping):
+        raise BadInput(
+            'settings must be a mapping such as {"window_days": 14} '
+            f"(JSON or YAML), got {settings!r}"
+        )
+    return {str(k): v for k, v in settings.items()}
+
+
+def _yaml(text: str, name: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
+        raise BadInput(f"{name} is neither JSON nor YAML ({first}): {text!r}") from None
+
+
+def known_hubs(wb: Workbench) -> list[str]:
+    """The hub slugs of the source, sorted."""
+    return sorted(wb.sql("SELECT slug FROM hubs")["slug"].to_list())
+
+
+def _check_hubs(wb: Workbench, hubs: list[str]) -> list[str]:
+    """The requested hubs that exist; a notice names the others and the hubs there are."""
+    if not hubs:
+        return hubs
+    existing = known_hubs(wb)
+    unknown = [h for h in hubs if h not in existing]
+    if not unknown:
+        return hubs
+    there = ", ".join(existing) if existing else "none"
+    plural = "s" if len(unknown) > 1 else ""
+    text = (
+        f"This database has no hub{plural} {', '.join(repr(h) for h in unknown)}; "
+        f"its hubs are: {there}."
+    )
+    notice("unknown-hub", text)
+    kept = [h for h in hubs if h in existing]
+    if not kept:
+        raise NotebookStop(f"Unknown hub{plural}: t{text[1:]}")
+    return kept
+
+
+def enable_notebook_renderer() -> None:
+    """Draw charts with the Vega bundle inlined (no network), in JupyterLab and in exports.
+
+    The bundle is shown once here, as the setup cell's output: JupyterLab runs it in
+    the page and an ``nbconvert --to html`` export carries it, so every later chart
+    (a ``vegaEmbed`` call) draws offline.  Reports inline it themselves.
+    """
+    import altair as alt
+
+    from ihub_analysis import charts
+
+    if NOTEBOOK_RENDERER not in alt.renderers.names():
+        alt.renderers.register(NOTEBOOK_RENDERER, _notebook_renderer)
+    alt.renderers.enable(NOTEBOOK_RENDERER)
+    bundle = charts.javascript_bundle().replace("</script", "<\\/script")
+    # once per page: running the setup cell again must not declare the bundle twice
+    _display_html(
+        '<script data-ihub="vega-bundle">if (typeof window.vegaEmbed !== "function") '
+        f"{{(function () {{\n{bundle}\n}})();}}</script>"
+    )
+
+
+NOTEBOOK_RENDERER = "ihub_notebook"
+
+
+def _notebook_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
+    from ihub_analysis import charts
+
+    return {"text/html": charts.report_html(spec)}
+
+
+def setup(
+    source: str | None = None,
+    as_of: str | dt.datetime | dt.date | None = None,
+    settings: Any = None,
+    hubs: Any = None,
+    *,
+    report_mode: bool = False,
+) -> tuple[Workbench, dt.datetime, Settings, list[str]]:
+    """A notebook's first cell: renderer, style, source, as-of, settings, hub filter.
+
+    Returns ``(wb, as_of, settings, hubs)`` with every parameter normalised.  Stops
+    the notebook with one sentence (:class:`NotebookStop`) when there is no data to
+    open, a parameter is malformed or none of the requested hubs exists; shows a
+    notice for some unknown hubs and for an ``as_of`` outside the data.
+    """
+    from ihub_analysis import charts
+    from ihub_analysis.freshness import check_time
+    from ihub_analysis.paths import NO_SOURCE_HINT, find_demo_source
+
+    if report_mode:
+        charts.enable_report_renderer()
+    else:
+        enable_notebook_renderer()
+    style(force=True)
+    try:
+        wanted = hub_list(hubs)
+        overrides = settings_dict(settings)
+        if source in (None, "") and not os.environ.get("IHUB_SOURCE") and not find_demo_source():
+            raise NotebookStop(NO_SOURCE_HINT)
+        wb, when, used = connect_from_parameters(source or None, as_of, overrides)
+    except IhubError as exc:
+        raise NotebookStop(str(exc)) from None
+    kept = _check_hubs(wb, wanted)
+    context(wb, when, used, kept)
+    explicit = None if as_of in (None, "") else when
+    for warning in check_time(wb, explicit):
+        notice("time", warning[0].upper() + warning[1:] + ".")
+    return wb, when, used, kept
+
+
 def context_html(
     wb: Workbench, as_of: dt.datetime, settings: Settings, hubs: Sequence[str] = ()
 ) -> str:
-    """One line: source (no password), as-of, settings that differ from the spec, hub filter."""
+    """One line: source (no password), as-of, settings that differ from the defaults, hub filter."""
     changed = settings.differences()
     parts = [
         f"Source <code>{_esc(wb.source.display)}</code>",
         f"as of <strong>{_esc(_fmt_datetime(as_of))}</strong>",
         "settings: "
         + (
-            ", ".join(f"<code>{_esc(k)}={_esc(v)}</code>" for k, v in changed.items())
-            or "spec defaults"
+            ", ".join(f"<code>{_esc(k)}={_esc(v)}</code>" for k, v in changed.items()) or "defaults"
         ),
     ]
     if hubs:
@@ -435,7 +600,7 @@ def health_headlines(health: pl.DataFrame) -> list[Headline]:
 
 
 def change_figures(changes: pl.DataFrame) -> dict[str, Any]:
-    """The summary figures recomputed from a (filtered) ``changes`` frame, per the spec."""
+    """The summary figures recomputed from a (filtered) ``changes`` frame (docs/metrics.md)."""
     n = changes.height
     verdicts = changes["verdict"]
     improved, neutral, regressed = (
@@ -595,11 +760,19 @@ def table(
 
 
 # ----------------------------------------------------------------------------- notices & narrative
+_NOTICE_HEADINGS = {
+    "no-data": "No data.",
+    "not-available": "Not available in this database.",
+    "unknown-hub": "Unknown hub.",
+    "time": "Check the date.",
+}
+
+
 def notice_html(kind: str, text: str, missing: Sequence[str] | None = None) -> str:
     """``kind`` is ``no-data`` or ``not-available``; ``missing`` lists absent tables."""
     if kind not in NOTICE_KINDS:
         raise ValueError(f"notice kind must be one of {NOTICE_KINDS}, got {kind!r}")
-    heading = "No data." if kind == "no-data" else "Not available in this database."
+    heading = _NOTICE_HEADINGS[kind]
     attrs = f' data-missing="{_esc(",".join(missing))}"' if missing else ""
     return (
         f'<div class="ihub-notice" data-kind="{kind}"{attrs}>'

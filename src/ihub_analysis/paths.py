@@ -1,7 +1,12 @@
-"""Where the project's SQL and notebooks live, installed or in a checkout.
+"""Where the project's SQL, notebooks and default data live, installed or in a checkout.
 
-In a checkout (editable install) they are the top-level ``sql/`` and
+In a checkout (editable install) SQL and notebooks are the top-level ``sql/`` and
 ``notebooks/`` folders; a wheel carries copies under ``_resources/``.
+
+The default source is found the same way wherever a notebook or command runs: a
+JupyterLab kernel started on ``notebooks/`` has that folder as its working
+directory, so ``data/demo.duckdb`` is looked up in the working directory, then in
+each folder above it, then in the checkout the package was installed from.
 """
 
 from __future__ import annotations
@@ -14,6 +19,13 @@ _CHECKOUT = _PACKAGE.parents[1]
 
 DEFAULT_DEMO_SOURCE = Path("data") / "demo.duckdb"
 DEFAULT_REPORTS_DIR = Path("reports")
+
+#: One sentence for a notebook or command that finds no data to open.
+NO_SOURCE_HINT = (
+    "No data to open: there is no data/demo.duckdb in this project — run `make demo` "
+    "(or `ihub demo`) in the project folder, or set IHUB_SOURCE to a DuckDB file or a "
+    "postgresql:// URL."
+)
 
 
 def _resource_dir(name: str) -> Path:
@@ -33,6 +45,36 @@ def notebooks_dir() -> Path:
     return _resource_dir("notebooks")
 
 
+def is_checkout(folder: Path = _CHECKOUT) -> bool:
+    """Whether ``folder`` is a clone of this project (not a site-packages parent)."""
+    return (folder / "pyproject.toml").is_file() and (folder / "notebooks").is_dir()
+
+
+def find_demo_source(start: Path | None = None) -> Path | None:
+    """The demo snapshot nearest to ``start`` (default: the working directory).
+
+    ``start/data/demo.duckdb``, then the same in each parent folder, then in the
+    checkout the package runs from; None when there is none anywhere.
+    """
+    cwd = Path.cwd().absolute()
+    here = (start or cwd).absolute()
+    for folder in (here, *here.parents):
+        candidate = folder / DEFAULT_DEMO_SOURCE
+        if candidate.is_file():
+            return DEFAULT_DEMO_SOURCE if folder == cwd else candidate
+    if is_checkout():
+        candidate = _CHECKOUT / DEFAULT_DEMO_SOURCE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def default_source() -> str:
-    """``IHUB_SOURCE`` if set, else the demo snapshot (as the interface contract says)."""
-    return os.environ.get("IHUB_SOURCE") or str(DEFAULT_DEMO_SOURCE)
+    """``IHUB_SOURCE`` if set, else the nearest demo snapshot (see :func:`find_demo_source`).
+
+    With neither, ``data/demo.duckdb``: opening it then fails with a message naming it.
+    """
+    from_env = os.environ.get("IHUB_SOURCE")
+    if from_env:
+        return from_env
+    return str(find_demo_source() or DEFAULT_DEMO_SOURCE)

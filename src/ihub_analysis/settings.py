@@ -1,6 +1,6 @@
-"""Every tunable of the metric definitions, in one place, with the spec's defaults.
+"""Every tunable of the metric definitions, in one place, with their defaults.
 
-``shared/spec/metrics.md`` calls these "configurable".  Each metric method takes
+docs/metrics.md (Settings) explains each one.  Each metric method takes
 overrides as keyword arguments (``wb.friction(window_days=14)``), the CLI has
 flags for the common ones and ``--set name=value`` for the rest, and every
 report prints the settings it used.

@@ -1,6 +1,6 @@
 """Open an Inter-Hub source read-only: a DuckDB snapshot or a live Postgres.
 
-A *source* is one string (see ``shared/spec/interface.md``): a DuckDB file
+A *source* is one string (see docs/interface.md): a DuckDB file
 path, ``duckdb:///abs/path.duckdb`` or ``postgresql[+psycopg]://user@host/db``.
 Both kinds are opened so that analysis can never write: DuckDB files read-only,
 Postgres sessions with ``default_transaction_read_only`` plus a

@@ -11,6 +11,8 @@ server's ``now()`` when live) and any setting of :class:`Settings` as a keyword.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +101,30 @@ _PLANS: dict[str, _Plan] = {
 }
 
 
+class UnknownMetricError(BadInput, ValueError):
+    """A metric or method name the workbench does not know (the message lists valid ones)."""
+
+
+def _method_name(name: str, valid: Mapping[str, object] | None = None) -> str:
+    """``name`` as a method name: case, spaces and ``-`` forgiven; else a friendly error."""
+    if not isinstance(name, str):
+        raise UnknownMetricError(f"a metric name is a string, got {name!r}")
+    key = name.strip().lower().replace("-", "_").replace(" ", "_")
+    choices = _PLANS if valid is None else valid
+    if key in choices:
+        return key
+    names = sorted(choices)
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise UnknownMetricError(f"unknown metric {name!r}{hint}; valid names: {', '.join(names)}")
+
+
+def _metric_kind(name: str) -> str:
+    """``name`` as a CLI metric kind (``health_trend`` → ``health-trend``)."""
+    kinds = {k.replace("-", "_"): k for k in REQUIRED_TABLES}
+    return kinds[_method_name(name, kinds)]
+
+
 class Workbench:
     """Metrics over one Inter-Hub source.  Use as a context manager or call :meth:`close`."""
 
@@ -119,8 +145,9 @@ class Workbench:
         return [t for t in inter_hub_schema().table_names if t not in self.source.tables]
 
     def supports(self, kind: str) -> bool:
-        """Whether metric ``kind`` can run on this database's tables."""
-        return all(t in self.source.tables for t in REQUIRED_TABLES[kind])
+        """Whether metric ``kind`` (``health-trend`` or ``health_trend``) can run here."""
+        key = _metric_kind(kind)
+        return all(t in self.source.tables for t in REQUIRED_TABLES[key])
 
     def default_as_of(self) -> dt.datetime:
         """Snapshot ``taken_at`` for a DuckDB snapshot, the server's ``now()`` when live."""
@@ -164,9 +191,7 @@ class Workbench:
 
     def metric(self, kind: str, **kwargs: Any) -> pl.DataFrame:
         """Dispatch by the CLI's metric name (``health-trend`` → :meth:`health_trend`)."""
-        if kind not in REQUIRED_TABLES:
-            raise ValueError(f"unknown metric {kind!r}")
-        return getattr(self, kind.replace("-", "_"))(**kwargs)
+        return getattr(self, _method_name(_metric_kind(kind)))(**kwargs)
 
     # --------------------------------------------------------------- plumbing
     def _require(self, what: str, kind: str) -> None:
@@ -181,9 +206,14 @@ class Workbench:
         return self.resolve_as_of(as_of), settings
 
     def explain(self, method: str, as_of: AsOf = None, **settings: Any) -> str:
-        """The one SQL statement ``method`` (e.g. ``"friction"``) runs, as it would run now."""
+        """The one SQL statement ``method`` runs, as it would run now.
+
+        ``method`` is a method name (``"health_trend"``) or the CLI's metric name
+        (``"health-trend"``); anything else is a :class:`UnknownMetricError` listing both.
+        """
+        plan = _PLANS[_method_name(method, _PLANS)]
         t, s = self._settings_and_time(as_of, settings)
-        return self._statement(_PLANS[method], t, s)
+        return self._statement(plan, t, s)
 
     def _statement(self, plan: _Plan, t: dt.datetime, s: Settings) -> str:
         inputs = vocabulary_relations(s)

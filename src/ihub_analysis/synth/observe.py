@@ -3,7 +3,7 @@
 ``friction_scores``, ``hub_health_snapshots``, ``bottleneck_records`` and
 ``cross_hub_propagations`` are what Inter-Hub's nightly jobs would have
 recorded over the history.  They are computed here with the definitions of
-``shared/spec/metrics.md`` (default settings), evaluated at midnights so the
+docs/metrics.md (default settings), evaluated at midnights so the
 day × widget traffic counts are exact; regression windows around a deployment
 are rounded to whole days, as a nightly batch would.  Recorded values are
 therefore close to, but not a substitute for, the workbench's own metrics.
