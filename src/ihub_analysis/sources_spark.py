@@ -261,12 +261,19 @@ class SparkSource(Source):
             ) from None
 
     def query(self, sql: str) -> pl.DataFrame:
-        """Run ``sql`` model by model (see :func:`spark_sql.to_spark_steps`)."""
+        """Run ``sql`` model by model (see :func:`spark_sql.to_spark_steps`).
+
+        Each step's rows are computed once and kept with a local checkpoint, which
+        also cuts the step's plan off: the next step reads the rows, not the plan
+        behind them.  (A cached view would not do: Spark expands a view's whole
+        plan, views within views, before it looks for cached data, and analysing
+        those ever larger plans takes longer than running them.)
+        """
         steps, final = to_spark_steps(sql, f"ihub_{uuid.uuid4().hex[:12]}")
         views: list[str] = []
         try:
             for view, body in steps:
-                self.spark.sql(f"CACHE TABLE {view} AS {body}")
+                self.spark.sql(body).localCheckpoint(eager=True).createOrReplaceTempView(view)
                 views.append(view)
             table = self.spark.sql(final).toArrow()
         except Exception as exc:
@@ -274,7 +281,6 @@ class SparkSource(Source):
         finally:
             for view in reversed(views):
                 with contextlib.suppress(Exception):  # the session may be gone already
-                    self.spark.sql(f"UNCACHE TABLE IF EXISTS {view}")
                     self.spark.catalog.dropTempView(view)
         return pl.from_arrow(table)  # type: ignore[return-value]
 

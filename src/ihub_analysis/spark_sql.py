@@ -107,11 +107,11 @@ def to_spark_steps(sql: str, prefix: str) -> tuple[list[tuple[str, str]], str]:
 
     Spark inlines every reference to a common table expression, so the metrics'
     deep model chains (a model read by several others) grow into plans that
-    Spark's optimizer takes minutes over and executes repeatedly.  Run as steps
-    — each relation a cached view named ``prefix_<name>``, read by the later
-    ones — every model is planned and computed once: Spark's counterpart of
-    Postgres' ``MATERIALIZED``.  Returns ``([(view, query), …], final query)``;
-    no steps when there is nothing to share.
+    Spark's analyser and optimiser take minutes over and that execute shared
+    models repeatedly.  Run as steps — each relation's rows kept under the view
+    name ``prefix_<name>``, read by the later ones — every model is planned and
+    computed once: Spark's counterpart of Postgres' ``MATERIALIZED``.  Returns
+    ``([(view, query), …], final query)``; no steps when there is nothing to share.
     """
     from sqlglot import exp
 
