@@ -132,3 +132,11 @@ def test_bad_spark_sources_fail_before_spark_starts(
     assert code == 2, err
     assert err.count("\n") == 1 and message in err, err
     assert "Zq7secret" not in err
+
+
+def test_isfinite_keeps_the_unknown_time_rule() -> None:
+    """DuckDB's ±infinity travel through Parquet as the extreme microsecond counts."""
+    out = to_spark_sql("SELECT CASE WHEN isfinite(t) THEN t END AS t FROM x")
+    assert "ISFINITE" not in out.upper()
+    assert "UNIX_MICROS(t) > -9223372036854775807" in out
+    assert "UNIX_MICROS(t) < 9223372036854775807" in out

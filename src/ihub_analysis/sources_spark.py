@@ -222,6 +222,8 @@ class SparkSource(Source):
     def _local_session(self, spark_session: Any) -> Any:
         with _LocalSession.lock:
             if _LocalSession.session is None:
+                # the JVM resolves its own address before it reads any setting
+                os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
                 try:
                     _LocalSession.session = local_builder(spark_session).getOrCreate()
                 except Exception as exc:

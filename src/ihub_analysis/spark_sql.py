@@ -12,6 +12,8 @@ where a literal translation would change the result:
 * ``percentile_cont(p) WITHIN GROUP (ORDER BY x)``: sqlglot would write the
   *approximate* ``percentile_approx``; Spark's ``percentile`` is the exact,
   interpolating one.
+* ``isfinite(ts)``: Spark has no infinite timestamps; an export keeps DuckDB's
+  ``±infinity`` as the extreme microsecond counts, which this compares against.
 * Types: unconstrained ``NUMERIC`` is ``DECIMAL(38,10)`` (as in a snapshot, not
   Spark's ``DECIMAL(10,0)``); ``JSONB`` is text.
 
@@ -24,6 +26,9 @@ from functools import lru_cache
 
 from ihub_analysis.errors import BadInput
 from ihub_analysis.schema import UNCONSTRAINED_NUMERIC
+
+#: DuckDB's ``infinity`` timestamp in microseconds (``-infinity`` is its negative).
+_INFINITY_MICROS = 9_223_372_036_854_775_807
 
 #: The installation hint of every "Spark is not available" message.
 INSTALL_HINT = "install the spark extra: pip install 'ihub-analysis[spark]'"
@@ -69,6 +74,16 @@ def _rewrite(node):
             raise BadInput("percentile_cont needs exactly one ascending ORDER BY key on Spark")
         value = keys[0].this.copy()
         return exp.Anonymous(this="percentile", expressions=[value, node.this.this.copy()])
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "isfinite":
+        # ±infinity arrive from a DuckDB export as the extreme microsecond counts
+        micros = _micros(node.expressions[0].copy())
+        bound = exp.Literal.number(_INFINITY_MICROS)
+        return exp.Paren(
+            this=exp.and_(
+                exp.GT(this=micros, expression=exp.Neg(this=bound)),
+                exp.LT(this=micros.copy(), expression=bound.copy()),
+            )
+        )
     if isinstance(node, exp.DataType):
         if node.this == exp.DataType.Type.DECIMAL and not node.expressions:
             return exp.DataType.build(UNCONSTRAINED_NUMERIC)
