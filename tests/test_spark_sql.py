@@ -140,3 +140,11 @@ def test_isfinite_keeps_the_unknown_time_rule() -> None:
     assert "ISFINITE" not in out.upper()
     assert "UNIX_MICROS(t) > -9223372036854775807" in out
     assert "UNIX_MICROS(t) < 9223372036854775807" in out
+
+
+def test_epoch_of_a_case_of_differences() -> None:
+    out = to_spark_sql(
+        "SELECT EXTRACT(EPOCH FROM (CASE k WHEN 2 THEN b - a WHEN 3 THEN c - b END)) FROM t"
+    )
+    assert "UNIX_MICROS(b) - UNIX_MICROS(a)" in out and "UNIX_MICROS(c) - UNIX_MICROS(b)" in out
+    assert "UNIX_MICROS(CASE" not in out

@@ -55,18 +55,31 @@ def _seconds(micros):
     return exp.Paren(this=exp.Div(this=as_double, expression=exp.Literal.number(1_000_000)))
 
 
+def _epoch_micros(arg):
+    """Microseconds of a timestamp, of a difference of two, or of a CASE choosing among them."""
+    from sqlglot import exp
+
+    while isinstance(arg, exp.Paren):
+        arg = arg.this
+    if isinstance(arg, exp.Sub):
+        diff = exp.Sub(this=_micros(arg.this.copy()), expression=_micros(arg.expression.copy()))
+        return exp.Paren(this=diff)
+    if isinstance(arg, exp.Case):
+        case = arg.copy()
+        for branch in case.args.get("ifs") or []:
+            branch.set("true", _epoch_micros(branch.args["true"]))
+        if case.args.get("default") is not None:
+            case.set("default", _epoch_micros(case.args["default"]))
+        return case
+    return _micros(arg.copy())
+
+
 def _rewrite(node):
     """One node in Spark's terms (see the module docstring); others unchanged."""
     from sqlglot import exp
 
     if isinstance(node, exp.Extract) and node.this.name.upper() == "EPOCH":
-        arg = node.expression
-        while isinstance(arg, exp.Paren):
-            arg = arg.this
-        if isinstance(arg, exp.Sub):
-            diff = exp.Sub(this=_micros(arg.this.copy()), expression=_micros(arg.expression.copy()))
-            return _seconds(exp.Paren(this=diff))
-        return _seconds(_micros(arg.copy()))
+        return _seconds(_epoch_micros(node.expression))
     if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont):
         order = node.expression
         keys = order.expressions if isinstance(order, exp.Order) else []
