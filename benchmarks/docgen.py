@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from benchmarks import round2_doc
 from benchmarks.common import REPO
 
 METRICS = ("friction", "bottlenecks", "funnel", "health", "health-trend", "propagation", "changes")
@@ -862,6 +863,7 @@ def render(r: dict[str, Any], results_path: str = "benchmarks/results/latest.jso
         + _reports(r)
         + _scaling(r)
         + _limits(r)
+        + round2_doc.render()
         + _errors(r)
     )
     return "\n".join(parts).rstrip() + "\n"

@@ -316,16 +316,21 @@ def test_report_renderer_is_offline(
     bundle = charts.friction_heatmap(frames["friction_history"], top_n=5)._repr_mimebundle_()
     mime = bundle[0] if isinstance(bundle, tuple) else bundle
     html = mime["text/html"]
-    assert html.startswith('<div id="ihub-chart-')
+    assert html.startswith('<figure class="ihub-figure">\n<div class="ihub-chart" role="img"')
+    assert '<div id="ihub-chart-' in html
     assert 'vegaEmbed(el, spec, {actions: false, renderer: "svg"' in html
     lowered = html.lower()
     for forbidden in ("http:", "https:", "cdn", "//cdn", "<script src", "$schema"):
         assert forbidden not in lowered, forbidden
-    assert "</script>" not in html[html.index("<script>") + 8 : -len("</script>")]
+    assert "</script>" not in html[html.index("<script>") + 8 : html.rindex("</script>")]
     # two charts on one page get distinct elements
     other = charts.stalled_chart(frames["bottlenecks"])._repr_mimebundle_()
     other_html = (other[0] if isinstance(other, tuple) else other)["text/html"]
-    assert html.split('"', 2)[1] != other_html.split('"', 2)[1]
+    assert _chart_id(html) != _chart_id(other_html)
+
+
+def _chart_id(html: str) -> str:
+    return html.split('<div id="', 1)[1].split('"', 1)[0]
 
 
 def test_report_html_escapes_script_endings() -> None:

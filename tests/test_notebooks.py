@@ -332,7 +332,7 @@ def test_table_is_tidy() -> None:
         "Title",
         {"error_rate": "percent"},
     )
-    assert "<th" in markup and "index" not in markup.lower()
+    assert "<th" in markup and ">index<" not in markup.lower()
     assert "2026-05-01 20:30 UTC" in markup, "timestamps shown in UTC"
     assert "12.3 %" in markup and "1\u202f234\u202f567" in markup
     assert "ihub-chip-red" in markup and "—" in markup

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import math
+import os
 import re
 import shutil
 import tempfile
@@ -505,7 +506,7 @@ def test_the_self_containment_check_catches_references() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_no_code_prompts_or_parameters_in_html(rendered: Run, name: str) -> None:
     page = rendered.page(name)
-    main = page[page.index("<main>") : page.index("</main>")]
+    main = page[page.index("<main") : page.index("</main>")]
     assert not re.search(
         r"jp-InputArea-editor|jp-CodeMirrorEditor|jp-InputPrompt|jp-OutputPrompt", page
     )
@@ -540,7 +541,7 @@ def test_board_links_resolve_and_reports_link_back(rendered: Run) -> None:
     ]
     assert {f"{n}.html" for n in NAMES} <= set(links)
     for href in links:
-        assert (rendered.out / href).is_file(), href
+        assert href.startswith("#") or (rendered.out / href).is_file(), href
     for name in NAMES:
         assert 'href="index.html"' in rendered.page(name)
 
@@ -748,4 +749,8 @@ def test_kernel_falls_back_to_tcp_where_a_socket_path_would_be_too_long(
         assert transport["transport"] == "ipc" and Path(transport["ip"]).parent.is_dir()
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / ("long" * 30)))
     with kernel_transport() as transport:
-        assert transport == {"transport": "tcp"}
+        assert transport["transport"] == "tcp" and "ip" not in transport
+        # the connection file sits in the run's own folder, which the next run can clean
+        folder = Path(transport["connection_file"]).parent
+        assert folder.is_dir() and folder.name.startswith(f"ihub-{os.getpid()}-")
+    assert not folder.exists()

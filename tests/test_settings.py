@@ -70,6 +70,7 @@ SPEC_DEFAULTS: dict[str, Any] = {
     "health_watch_min": 60,
     "weeks": 12,
     "trend_arrow_weeks": 4,
+    "compare_days": 28,
     # Propagation
     "cluster_min_annotations": 3,
     "type_min_widgets": 2,

@@ -1,57 +1,62 @@
 -- interval_activity: interaction events and error events of each interval's widget
--- in [lo, hi), counted exactly but cheaply. Events (event_days) are summed into
--- per-widget UTC-day totals; an interval adds up the days it covers whole from those
--- totals and counts raw events only on its (at most two) partial edge days. Many
--- overlapping windows (health trend, change evaluation) then cost little more than one.
+-- in [lo, hi), counted exactly but cheaply. An interval adds up the buckets it covers
+-- whole from event_buckets' per-widget totals, and counts raw events only in the (at
+-- most two) buckets it covers partially. Windows of the evaluation points lie on
+-- bucket edges, so only deployment intervals have partial buckets; many overlapping
+-- windows (health trend, change evaluation) cost little more than one.
 WITH bounds AS (
     SELECT
         interval_id,
         widget_id,
         lo,
         hi,
-        CAST(floor(date_part('epoch', lo) / 86400) AS INTEGER) AS lo_day,
-        CAST(ceil(date_part('epoch', lo) / 86400) AS INTEGER) AS first_whole_day,
-        CAST(floor(date_part('epoch', hi) / 86400) AS INTEGER) AS hi_day
+        CAST(floor((date_part('epoch', lo) - date_part('epoch', :bucket_origin)) / :bucket_seconds) AS INTEGER) AS lo_bucket,
+        CAST(ceil((date_part('epoch', lo) - date_part('epoch', :bucket_origin)) / :bucket_seconds) AS INTEGER) AS first_whole_bucket,
+        CAST(floor((date_part('epoch', hi) - date_part('epoch', :bucket_origin)) / :bucket_seconds) AS INTEGER) AS hi_bucket
     FROM activity_intervals
 ),
-daily AS (
-    SELECT widget_id, day, count(*) AS events, sum(is_error) AS errors
-    FROM event_days
-    GROUP BY widget_id, day
-),
-overlapping_days AS (
-    -- a day [d, d + 1) lies whole inside [lo, hi) when first_whole_day <= d < hi_day
+overlapping_buckets AS (
+    -- bucket b lies whole inside [lo, hi) when first_whole_bucket <= b < hi_bucket
     SELECT
         b.interval_id,
         b.widget_id,
         b.lo,
         b.hi,
-        d.day,
-        d.events,
-        d.errors,
-        d.day >= b.first_whole_day AND d.day < b.hi_day AS whole_day
+        eb.bucket,
+        eb.events,
+        eb.errors,
+        eb.bucket >= b.first_whole_bucket AND eb.bucket < b.hi_bucket AS whole
     FROM bounds AS b
-    JOIN daily AS d
-        ON d.widget_id = b.widget_id
-        AND d.day >= b.lo_day
-        AND d.day <= b.hi_day
+    JOIN event_buckets AS eb
+        ON eb.widget_id = b.widget_id
+        AND eb.bucket >= b.lo_bucket
+        AND eb.bucket <= b.hi_bucket
 ),
-whole_days AS (
+whole_buckets AS (
     SELECT interval_id, sum(events) AS events, sum(errors) AS errors
-    FROM overlapping_days
-    WHERE whole_day
+    FROM overlapping_buckets
+    WHERE whole
     GROUP BY interval_id
 ),
-edge_days AS (
-    -- raw events, but only on the days an interval covers partially
-    SELECT o.interval_id, count(*) AS events, sum(e.is_error) AS errors
-    FROM overlapping_days AS o
-    JOIN event_days AS e
+edge_buckets AS (
+    -- raw events, but only in the buckets an interval covers partially, and only of
+    -- the widgets that have such buckets (a cheap filter first, which keeps the join
+    -- to their events)
+    SELECT
+        o.interval_id,
+        count(*) AS events,
+        count(*) FILTER (WHERE e.event_type IN (SELECT event_type FROM error_event_types)) AS errors
+    FROM overlapping_buckets AS o
+    JOIN (
+        SELECT *
+        FROM span_events
+        WHERE widget_id IN (SELECT widget_id FROM overlapping_buckets WHERE NOT whole)
+    ) AS e
         ON e.widget_id = o.widget_id
-        AND e.day = o.day
+        AND e.bucket = o.bucket
         AND e.occurred_at >= o.lo
         AND e.occurred_at < o.hi
-    WHERE NOT o.whole_day
+    WHERE NOT o.whole
     GROUP BY o.interval_id
 )
 SELECT
@@ -63,7 +68,7 @@ SELECT
     CAST(COALESCE(w.events, 0) + COALESCE(g.events, 0) AS BIGINT) AS events,
     CAST(COALESCE(w.errors, 0) + COALESCE(g.errors, 0) AS BIGINT) AS errors
 FROM activity_intervals AS i
-LEFT JOIN whole_days AS w
+LEFT JOIN whole_buckets AS w
     ON w.interval_id = i.interval_id
-LEFT JOIN edge_days AS g
+LEFT JOIN edge_buckets AS g
     ON g.interval_id = i.interval_id

@@ -142,6 +142,42 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _start_guardian(paths: list[Path]) -> subprocess.Popen[bytes]:
+    """A guardian that removes ``paths`` unless told "commit" before this process ends."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _GUARDIAN, str(os.getpid()), *map(str, paths)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # survive a Ctrl-C sent to the writer's process group
+    )
+
+
+def _release_guardian(guardian: subprocess.Popen[bytes], committed: bool) -> None:
+    assert guardian.stdin is not None
+    with contextlib.suppress(BrokenPipeError):
+        guardian.stdin.write(b"commit" if committed else b"abort")
+        guardian.stdin.close()
+    guardian.wait()
+
+
+@contextlib.contextmanager
+def removed_unless_finished(paths: list[Path]) -> Iterator[None]:
+    """Remove ``paths`` (files or folders) if the block fails or the process is killed in it.
+
+    For work folders that must not outlive an interrupted run, even a ``kill -9``.
+    """
+    guardian = _start_guardian([Path(p).absolute() for p in paths])
+    finished = False
+    try:
+        yield
+        finished = True
+    finally:
+        if not finished:
+            _remove([Path(p) for p in paths])
+        _release_guardian(guardian, finished)
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``target``.
@@ -154,14 +190,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """
     target = check_output(target, stream_ok=False).path
     tmp = temporary_sibling(target)
-    guardian = subprocess.Popen(
-        [sys.executable, "-c", _GUARDIAN, str(os.getpid()), *map(str, _companions(tmp))],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # survive a Ctrl-C sent to the writer's process group
-    )
-    assert guardian.stdin is not None
+    guardian = _start_guardian(_companions(tmp))
     committed = False
     try:
         yield tmp
@@ -180,10 +209,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         if not committed:
             _remove(_companions(tmp))
-        with contextlib.suppress(BrokenPipeError):
-            guardian.stdin.write(b"commit" if committed else b"abort")
-            guardian.stdin.close()
-        guardian.wait()
+        _release_guardian(guardian, committed)
 
 
 def _keep_mode(target: Path, tmp: Path) -> None:

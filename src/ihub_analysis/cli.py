@@ -26,7 +26,7 @@ METRIC_KINDS = (
     "propagation",
     "changes",
 )
-REPORT_NAMES = ("friction", "bottlenecks", "health", "changes")
+REPORT_NAMES = ("friction", "bottlenecks", "health", "changes", "hub")
 #: Upper bound of ``--events``: synthesis takes about 1.4 GB per 10 million (docs/performance.md).
 MAX_EVENTS = 50_000_000
 
@@ -52,6 +52,21 @@ def _iso_datetime(text: str) -> dt.datetime:
         return parse_as_of(text)
     except BadInput as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _baseline(text: str) -> str:
+    """A --compare-to value, checked for form here; resolved against as-of later."""
+    from ihub_analysis.metrics.compare import is_relative
+
+    if not is_relative(text):
+        try:
+            _iso_datetime(text)
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(
+                f"invalid baseline {text!r}: use ISO 8601 (2026-10-01T00:00:00Z) "
+                "or a relative form such as -28d, -4w, -12h"
+            ) from None
+    return text
 
 
 def _positive_int(text: str) -> int:
@@ -97,6 +112,13 @@ def _add_settings(p: argparse.ArgumentParser) -> None:
         type=_iso_datetime,
         metavar="ISO",
         help="evaluate as of this UTC time (default: snapshot taken_at, or now() live)",
+    )
+    g.add_argument(
+        "--compare-to",
+        type=_baseline,
+        metavar="WHEN",
+        help="baseline to compare with: ISO time or relative to as-of, e.g. -28d, -4w "
+        "(default for reports: compare_days before as-of)",
     )
     g.add_argument("--window-days", type=_positive_int, metavar="N", help="window W in days (30)")
     g.add_argument("--weeks", type=_positive_int, metavar="N", help="health-trend points (12)")
@@ -237,6 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("source", metavar="SOURCE_URL", help="postgresql://user@host:port/dbname")
     p.add_argument("out", type=Path, metavar="OUT.duckdb")
+    p.add_argument(
+        "--refresh",
+        action="store_true",
+        help="bring an existing snapshot OUT of SOURCE_URL up to date, copying only "
+        "new interaction events where the source proves that safe (else: all again)",
+    )
     p.set_defaults(func=_cmd_snapshot)
 
     p = sub.add_parser(
@@ -306,9 +334,57 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="reports rendered in parallel (default: number of cores)",
     )
+    p.add_argument(
+        "--archive",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep every run: write to DIR/<as-of>/ and update DIR/index.html and DIR/latest "
+        "(default: $IHUB_ARCHIVE when --out is not given)",
+    )
+    p.add_argument(
+        "--hub",
+        action="append",
+        default=[],
+        metavar="SLUG",
+        dest="hubs",
+        help="render the dossier of this hub (repeatable; implies the report name hub)",
+    )
+    _add_log_options(p)
     _add_settings(p)
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser(
+        "archive",
+        help="manage a report archive (see ihub report --archive)",
+        description="Manage a report archive written by ihub report --archive.",
+    )
+    asub = p.add_subparsers(dest="archive_command", metavar="ACTION", parser_class=_Parser)
+    asub.required = True
+    pp = asub.add_parser(
+        "prune",
+        help="remove old runs",
+        description="Remove the runs beyond the newest N (--keep) and/or those whose as-of "
+        "is older than DAYS (--older-than), then rewrite the index and latest.",
+    )
+    pp.add_argument("archive", type=Path, metavar="DIR")
+    pp.add_argument("--keep", type=_positive_int, metavar="N", help="keep the newest N runs")
+    pp.add_argument(
+        "--older-than", type=_positive_int, metavar="DAYS", help="remove runs older than DAYS"
+    )
+    pp.add_argument("--dry-run", action="store_true", help="list what would be removed")
+    pp.set_defaults(func=_cmd_archive_prune)
     return parser
+
+
+def _add_log_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="log records on stderr: text lines (timed when not on a terminal) or JSON lines",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="log errors only")
 
 
 def _resolve_source(args: argparse.Namespace) -> str:
@@ -425,9 +501,11 @@ def _cmd_db_init(args: argparse.Namespace) -> int:
 def _cmd_snapshot(args: argparse.Namespace) -> int:
     from ihub_analysis.atomic import check_output
     from ihub_analysis.snapshot import take_snapshot
+    from ihub_analysis.snapshot_refresh import refresh_snapshot
 
     check_output(args.out, stream_ok=False)  # before connecting: nothing to undo
-    result = take_snapshot(args.source, args.out, progress=_progress_wanted())
+    take = refresh_snapshot if args.refresh else take_snapshot
+    result = take(args.source, args.out, progress=_progress_wanted())
     print(result.describe())
     return 0
 
@@ -446,10 +524,17 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     from ihub_analysis.workbench import connect
 
     overrides = _settings_overrides(args)
+    if args.compare_to is not None:
+        from ihub_analysis.metrics.compare import comparison
+
+        comparison(args.kind)  # a metric without a comparison is bad usage, before any work
     target = None if args.output is None else check_output(args.output, stream_ok=True)
     with connect(_resolve_source(args)) as wb:
         _warn_about_time(wb, args.as_of)
-        frame = wb.metric(args.kind, as_of=args.as_of, **overrides)
+        if args.compare_to is None:
+            frame = wb.metric(args.kind, as_of=args.as_of, **overrides)
+        else:
+            frame = wb.compare(args.kind, as_of=args.as_of, baseline=args.compare_to, **overrides)
     text = render_frame(frame, args.format)
     if target is not None:
         write_text_output(target, text)
@@ -468,26 +553,68 @@ def _cmd_report(args: argparse.Namespace) -> int:
     overrides = _settings_overrides(args)
     _check_out_dir(args.out)
 
+    from ihub_analysis.freshness import check_time
     from ihub_analysis.reports import render_reports
+    from ihub_analysis.reports.archive import ARCHIVE_ENV, check_archive
+    from ihub_analysis.reports.runlog import RunLog
     from ihub_analysis.workbench import connect
 
+    if args.archive is not None and args.out is not None:
+        raise BadInput("give --out or --archive, not both")
+    archive = args.archive
+    if archive is None and args.out is None and os.environ.get(ARCHIVE_ENV):
+        archive = Path(os.environ[ARCHIVE_ENV])
+    if archive is not None:
+        check_archive(archive)  # bad input before the source is opened
+    log = RunLog(fmt=args.log_format, quiet=args.quiet)
     with connect(_resolve_source(args)) as wb:
-        _warn_about_time(wb, args.as_of)
+        for warning in check_time(wb, args.as_of):  # as log records: JSON lines stay JSON
+            log.record("warning", f"ihub: warning: {warning}", level="warning")
     return render_reports(
-        list(dict.fromkeys(args.names)) or list(REPORT_NAMES),
+        list(dict.fromkeys(args.names)),
         source=_resolve_source(args),
         as_of=args.as_of,
         out_dir=args.out,
         overrides=overrides,
         jobs=args.jobs,
+        compare_to=args.compare_to,
+        hubs=args.hubs,
+        archive_dir=archive,
+        log=log,
     )
+
+
+def _cmd_archive_prune(args: argparse.Namespace) -> int:
+    from ihub_analysis.reports.archive import prune
+
+    removed = prune(
+        args.archive, keep=args.keep, older_than_days=args.older_than, dry_run=args.dry_run
+    )
+    verb = "would remove" if args.dry_run else "removed"
+    for run in removed:
+        print(f"{verb} {run.folder}")
+    print(f"{verb} {len(removed)} run{'s' if len(removed) != 1 else ''} from {args.archive}")
+    return 0
+
+
+def _attach_relative_baseline(argv: Sequence[str]) -> list[str]:
+    """``--compare-to -28d`` → ``--compare-to=-28d``: argparse takes ``-28d`` for an option."""
+    from ihub_analysis.metrics.compare import is_relative
+
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] == "--compare-to" and is_relative(arg):
+            out[-1] = f"--compare-to={arg}"
+        else:
+            out.append(arg)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ihub``; return the exit status (also used by tests)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_attach_relative_baseline(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # --help, --version and usage errors end here
         return exc.code if isinstance(exc.code, int) else 2
     func: Callable[[argparse.Namespace], int] = args.func
@@ -500,10 +627,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _check_source(source_text or "")
         return func(args)
     except IhubError as exc:
-        print(f"ihub: error: {_one_line(scrub(str(exc), source_text))}", file=sys.stderr)
+        _error_line(args, f"ihub: error: {_one_line(scrub(str(exc), source_text))}")
         return exc.exit_code
     except KeyboardInterrupt:
-        print("ihub: interrupted", file=sys.stderr)
+        _error_line(args, "ihub: interrupted")
         return 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -512,12 +639,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("IHUB_DEBUG"):
             raise
         message = scrub(f"{type(exc).__name__}: {exc}", source_text).strip().splitlines()
-        print(
+        _error_line(
+            args,
             f"ihub: error: {_one_line(message[0]) if message else type(exc).__name__} "
             "(set IHUB_DEBUG=1 for details)",
-            file=sys.stderr,
         )
         return 1
+
+
+def _error_line(args: argparse.Namespace, message: str) -> None:
+    """The one-line error, as a JSON record under ``--log-format json``."""
+    if getattr(args, "log_format", "text") == "json":
+        import json
+
+        from ihub_analysis.timeutil import iso_utc
+
+        now = iso_utc(dt.datetime.now(dt.UTC).replace(microsecond=0))
+        record = {"time": now, "level": "error", "event": "error", "message": message}
+        message = json.dumps(record, ensure_ascii=False)
+    print(message, file=sys.stderr)
 
 
 def entry() -> NoReturn:

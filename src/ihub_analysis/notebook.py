@@ -80,7 +80,7 @@ CSS = """
 .ihub-headline:has(.ihub-alert){border-left-color:#8b0000}
 .ihub-headline .ihub-alert{color:#8b0000}
 .ihub-table-wrap{margin:6px 0 16px;overflow-x:auto}
-.ihub-table-title{font-weight:600;font-size:14px;margin:0 0 6px;color:#222}
+.ihub-table-title{font-weight:600;font-size:14px;margin:0 0 6px;color:#222;text-align:left}
 table.ihub-table{border-collapse:collapse;font-size:12.5px;font-variant-numeric:tabular-nums;
  font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif}
 table.ihub-table th{text-align:left;border-bottom:2px solid #bbb;padding:4px 10px;color:#333;
@@ -93,14 +93,14 @@ table.ihub-table tr:nth-child(even) td{background:#fafafa}
 .ihub-table-more{font-size:11.5px;color:#666;margin-top:4px}
 .ihub-chip{display:inline-block;padding:0 7px;border-radius:9px;font-size:11.5px;
  line-height:18px;white-space:nowrap}
-.ihub-chip-green{background:#2ca25f;color:#fff}.ihub-chip-yellow{background:#fde725;color:#222}
+.ihub-chip-green{background:#2ca25f;color:#000}.ihub-chip-yellow{background:#fde725;color:#222}
 .ihub-chip-amber{background:#f28e2b;color:#222}.ihub-chip-red{background:#8b0000;color:#fff}
 .ihub-chip-low{background:#fdcc8a;color:#222}.ihub-chip-medium{background:#fc8d59;color:#222}
 .ihub-chip-high{background:#d7301f;color:#fff}.ihub-chip-critical{background:#7f0000;color:#fff}
-.ihub-chip-healthy{background:#2ca25f;color:#fff}.ihub-chip-watch{background:#f28e2b;color:#222}
+.ihub-chip-healthy{background:#2ca25f;color:#000}.ihub-chip-watch{background:#f28e2b;color:#222}
 .ihub-chip-at_risk{background:#8b0000;color:#fff}
-.ihub-chip-improved{background:#0072B2;color:#fff}.ihub-chip-regressed{background:#D55E00;color:#fff}
-.ihub-chip-neutral{background:#8c8c8c;color:#fff}.ihub-chip-observing{background:#CC79A7;color:#222}
+.ihub-chip-improved{background:#0072B2;color:#fff}.ihub-chip-regressed{background:#D55E00;color:#000}
+.ihub-chip-neutral{background:#8c8c8c;color:#000}.ihub-chip-observing{background:#CC79A7;color:#222}
 .ihub-chip-no_widgets{background:#d0d0d0;color:#222}
 .ihub-notice{border:1px solid #d9dde3;border-left:4px solid #999;background:#f7f7f8;
  border-radius:4px;
@@ -730,7 +730,9 @@ def table_html(
     # long free text (titles, summaries) may wrap; everything else stays on one line
     wide = {c: any(isinstance(r[c], str) and len(r[c]) > 40 for r in rows) for c in labels}
     kind = {c: "num" if numeric[c] else "text" if wide[c] else "" for c in labels}
-    th = "".join(f'<th class="{kind[c]}">{_esc(label)}</th>' for c, label in labels.items())
+    th = "".join(
+        f'<th scope="col" class="{kind[c]}">{_esc(label)}</th>' for c, label in labels.items()
+    )
     trs = "".join(
         "<tr>" + "".join(f'<td class="{kind[c]}">{inner}</td>' for c, inner, _ in cells) + "</tr>"
         for cells in body
@@ -740,9 +742,12 @@ def table_html(
         if frame.height > len(rows)
         else ""
     )
+    # a caption names the table for screen readers; the wrapper scrolls, so it takes focus
+    caption = f'<caption class="ihub-table-title">{_esc(title)}</caption>' if title else ""
+    region = f' tabindex="0" role="region" aria-label="{_esc(title or "Table")}"'
     return (
-        f'<div class="ihub-table-wrap">{head}<table class="ihub-table"><thead><tr>{th}</tr></thead>'
-        f"<tbody>{trs}</tbody></table>{more}</div>"
+        f'<div class="ihub-table-wrap"{region}><table class="ihub-table">{caption}'
+        f"<thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>{more}</div>"
     )
 
 

@@ -42,6 +42,8 @@ class Settings:
     """Health trend / friction history: points T − 7k days, k = 0 … weeks − 1."""
     trend_arrow_weeks: int = 4
     """The trend arrow compares the score at T with the one this many weeks before."""
+    compare_days: int = 28
+    """Comparison baseline: B = T − compare_days unless a baseline is given."""
 
     # --- vocabulary -------------------------------------------------------
     error_event_types: tuple[str, ...] = ("error", "validation_error")
@@ -155,6 +157,7 @@ class Settings:
             "observation_threshold_days",
             "regression_window_days",
             "change_window_days",
+            "compare_days",
         ]
         for name in positive:
             if getattr(self, name) <= 0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +20,17 @@ import polars as pl
 
 from ihub_analysis.errors import BadInput, MissingTablesError
 from ihub_analysis.infinite_times import finite_relations
-from ihub_analysis.metrics import schemas
+from ihub_analysis.metrics import evidence, schemas
+from ihub_analysis.metrics.compare import (
+    BaselineValue,
+    compare_frames,
+    comparison,
+    resolve_baseline,
+)
 from ihub_analysis.metrics.derived import build_patterns, trend_arrows
 from ihub_analysis.metrics.inputs import (
     eval_points_relation,
+    event_span,
     scalar_settings,
     vocabulary_relations,
     weekly_points,
@@ -215,19 +222,25 @@ class Workbench:
         t, s = self._settings_and_time(as_of, settings)
         return self._statement(plan, t, s)
 
-    def _statement(self, plan: _Plan, t: dt.datetime, s: Settings) -> str:
+    def _statement(
+        self, plan: _Plan, t: dt.datetime, s: Settings, also: Sequence[dt.datetime] = ()
+    ) -> str:
+        """``also``: more evaluation points for a "single" plan (rows tell them by ``as_of``)."""
         inputs = vocabulary_relations(s)
+        points = None
         if plan.points == "single":
-            inputs["eval_points"] = eval_points_relation(
-                [(0, t, t - dt.timedelta(days=s.window_days))]
-            )
+            points = [
+                (k, p, p - dt.timedelta(days=s.window_days)) for k, p in enumerate((t, *also))
+            ]
         elif plan.points == "weekly":
-            inputs["eval_points"] = eval_points_relation(weekly_points(t, s.weeks, s.window_days))
+            points = weekly_points(t, s.weeks, s.window_days)
+        if points is not None:
+            inputs["eval_points"] = eval_points_relation(points)
         inputs.update(finite_relations(self.source))  # ±infinity in the data: unknown time
         return compose(
             plan.model,
             inputs=inputs,
-            scalars=scalar_settings(s, t),
+            scalars={**scalar_settings(s, t), **event_span(points, s, t)},
             tables=self.source.tables,
             overrides=_CHANGE_OVERRIDES if plan.points == "deployments" else None,
             materialize=self.source.kind == "postgres",
@@ -301,6 +314,51 @@ class Workbench:
         candidates, t, s = self._frame("propagation", as_of, settings)
         stamped = candidates.with_columns(pl.lit(t).cast(schemas.UTC).alias("as_of"))
         return build_patterns(stamped, s.pattern_min_hubs)
+
+    def resolve_baseline(
+        self, as_of: AsOf = None, baseline: BaselineValue = None, **settings: Any
+    ) -> tuple[dt.datetime, dt.datetime]:
+        """(T, B): ``baseline`` a time, ``-28d``/``-4w``/``-12h``, or None (``compare_days``)."""
+        t, s = self._settings_and_time(as_of, settings)
+        return t, resolve_baseline(baseline, t, s.compare_days)
+
+    def compare(
+        self, kind: str, as_of: AsOf = None, baseline: BaselineValue = None, **settings: Any
+    ) -> pl.DataFrame:
+        """Metric ``kind`` at T beside itself at the baseline B, with deltas and a ``change``.
+
+        Friction, bottlenecks and health compute both points in one statement (one
+        consistent read of a live database); funnel and propagation, whose models are
+        anchored to a single T, run one statement per point.
+        """
+        spec = comparison(kind)
+        t, s = self._settings_and_time(as_of, settings)
+        b = resolve_baseline(baseline, t, s.compare_days)
+        if kind in ("friction", "bottlenecks", "health"):
+            plan = _PLANS[kind]
+            if plan.requires:
+                self._require(plan.requires[0], plan.requires[1])
+            both = schemas.conform(
+                self.source.query(self._statement(plan, t, s, also=(b,))), spec.schema
+            )
+            now = both.filter(pl.col("as_of") == t)
+            base = both.filter(pl.col("as_of") == b)
+        else:
+            now = self.metric(kind, as_of=t, **settings)
+            base = self.metric(kind, as_of=b, **settings)
+        return compare_frames(kind, now, base, t, b)
+
+    def widget_evidence(
+        self, widget_id: str, as_of: AsOf = None, **settings: Any
+    ) -> evidence.WidgetEvidence:
+        """The rows behind one widget's friction score at T (annotations, events, …)."""
+        return evidence.widget_evidence(self, widget_id, as_of, **settings)
+
+    def hub_evidence(
+        self, hub_slug: str, as_of: AsOf = None, **settings: Any
+    ) -> evidence.HubEvidence:
+        """The items behind each of one hub's health deductions at T."""
+        return evidence.hub_evidence(self, hub_slug, as_of, **settings)
 
     def changes(self, as_of: AsOf = None, **settings: Any) -> pl.DataFrame:
         """Change evaluation of each deployment in [T − report_days, T), newest first."""

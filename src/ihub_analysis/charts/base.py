@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import altair as alt
@@ -85,3 +85,28 @@ def quantile(values: pl.Series, q: float) -> float | None:
     if values.is_empty():
         return None
     return float(values.quantile(q, interpolation="linear"))  # type: ignore[arg-type]
+
+
+def describe(chart: Any, summary: str, data: pl.DataFrame, columns: Mapping[str, str]) -> Any:
+    """Attach the chart's text alternative: one sentence, and the rows it draws.
+
+    ``columns`` maps columns of ``data`` to the headers of the table the report
+    shows under the chart (see :func:`~ihub_analysis.charts.render.report_html`),
+    so the numbers never live only in a colour or a tooltip.
+    """
+    rows = records(data.select(list(columns)))
+    return chart.properties(
+        description=summary,
+        usermeta={
+            "ihub": {
+                "summary": summary,
+                "columns": list(columns.values()),
+                "rows": [list(row.values()) for row in rows],
+            }
+        },
+    )
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 widget``, ``3 widgets``: counts in sentences."""
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"

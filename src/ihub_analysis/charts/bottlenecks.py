@@ -11,9 +11,12 @@ import polars as pl
 
 from ihub_analysis.charts.base import (
     date_label,
+    describe,
     filter_hubs,
     inline_data,
     no_data_chart,
+    pct,
+    plural,
 )
 from ihub_analysis.charts.theme import (
     ACCENT,
@@ -203,7 +206,48 @@ def funnel_chart(
         if not frame.filter(pl.col("hub_slug") == hub).is_empty()
     ]
     chart = alt.vconcat(*panels, spacing=24, title=chart_title(title, subtitle))
-    return finish(chart)
+    table = frame.filter(pl.col("hub_slug").is_in(wanted)).sort("hub_slug", "step_index")
+    table = table.with_columns(
+        (pl.col("conversion") * 100).round(1).alias("conversion_pct"),
+        pl.col("p50_days").round(1),
+        pl.col("p90_days").round(1),
+    )
+    return describe(
+        finish(chart),
+        _sentence(
+            "; ".join(_funnel_sentence(table.filter(pl.col("hub_slug") == h), h) for h in wanted)
+        ),
+        table,
+        {
+            "hub_slug": "Hub",
+            "step_index": "Step",
+            "step": "Step name",
+            "reached": "Reached",
+            "conversion_pct": "Conversion from previous step (%)",
+            "wip": "Waiting now",
+            "p50_days": "Median days",
+            "p90_days": "90th percentile days",
+        },
+    )
+
+
+def _sentence(text: str) -> str:
+    """Clauses joined into one sentence: capital first letter, full stop."""
+    return text[:1].upper() + text[1:] + "."
+
+
+def _funnel_sentence(steps: pl.DataFrame, hub: str) -> str:
+    """How many entered the funnel and how many reached its last step."""
+    if steps.is_empty():
+        return f"{hub}: no candidate"
+    steps = steps.sort("step_index")
+    first, last = steps.row(0, named=True), steps.row(-1, named=True)
+    share = last["reached"] / first["reached"] if first["reached"] else None
+    who = "" if hub == "all" else f"{hub}: "
+    return (
+        f"{who}of {plural(int(first['reached']), 'candidate')}, {last['reached']} reached "
+        f"the last step, {last['step']} ({pct(share)})"
+    )
 
 
 def stalled_chart(
@@ -290,7 +334,31 @@ def stalled_chart(
             "past their stage threshold",
         ),
     )
-    return finish(chart)
+    by_stage = totals.sort(["total", "stage_label"], descending=[True, False])
+    top = by_stage.row(0, named=True)
+    critical = int(counts.filter(pl.col("severity") == "critical")["items"].sum())
+    summary = (
+        f"{plural(frame.height, 'item')} stalled past their stage threshold, "
+        f"most of them waiting at {top['stage_label']} ({top['total']}); "
+        f"{critical} critical."
+    )
+    table = counts.sort(
+        pl.col("stage_label").replace_strict(
+            {s: i for i, s in enumerate(stage_order)}, default=len(stage_order)
+        ),
+        "severity_order",
+    )
+    return describe(
+        finish(chart),
+        summary,
+        table,
+        {
+            "stage_label": "Stage",
+            "severity": "Severity",
+            "items": "Stalled items",
+            "median_age": "Median age (days)",
+        },
+    )
 
 
 def _jitter(key: str) -> float:
@@ -409,4 +477,27 @@ def aging_chart(
             "severity by age ÷ threshold.",
         ),
     )
-    return finish(chart)
+    table = items.sort(["ratio", "age_days"], descending=True)
+    oldest = table.row(0, named=True)
+    summary = (
+        f"{plural(items.height, 'item')} past their stage threshold; the furthest past it is "
+        f"“{oldest['title']}” ({oldest['hub_slug']}), {oldest['age_days']} days at "
+        f"{oldest['stage_label']}, {oldest['ratio']} × its {oldest['threshold_days']}-day "
+        f"threshold ({oldest['severity']})."
+    )
+    return describe(
+        finish(chart),
+        summary,
+        table,
+        {
+            "title": "Item",
+            "hub_slug": "Hub",
+            "stage_label": "Stage",
+            "severity": "Severity",
+            "age_days": "Age (days)",
+            "threshold_days": "Threshold (days)",
+            "ratio": "Age ÷ threshold",
+            "since": "Stalled since (UTC)",
+            "reviewer": "Reviewer",
+        },
+    )

@@ -9,10 +9,12 @@ import polars as pl
 
 from ihub_analysis.charts.base import (
     date_label,
+    describe,
     filter_hubs,
     inline_data,
     no_data_chart,
     pct,
+    plural,
     quantile,
 )
 from ihub_analysis.charts.theme import (
@@ -56,6 +58,11 @@ def _change_tooltip() -> list[alt.Tooltip]:
         alt.Tooltip("widgets:Q", title="Changed widgets"),
         alt.Tooltip("score:Q", title="Evaluation score (1–5)"),
     ]
+
+
+def _rounded() -> list[pl.Expr]:
+    """The friction means and changes to one decimal, as the tooltips show them."""
+    return [pl.col(c).round(1) for c in ("before_mean", "after_mean", "delta", "did")]
 
 
 _CHANGE_COLS = [
@@ -144,7 +151,26 @@ def change_dumbbell(
             ],
         ),
     )
-    return finish(chart)
+    verdicts = {v: data.filter(pl.col("verdict") == v).height for v in VERDICTS[:3]}
+    summary = (
+        f"{plural(data.height, 'deployment')} compared before and after: "
+        f"{verdicts['improved']} improved, {verdicts['neutral']} neutral and "
+        f"{verdicts['regressed']} regressed."
+    )
+    return describe(
+        finish(chart),
+        summary,
+        data.with_columns(_rounded()),
+        {
+            "deployment": "Deployment",
+            "deployed": "Deployed (UTC)",
+            "verdict": "Verdict",
+            "before_mean": "Friction before",
+            "after_mean": "Friction after",
+            "delta": "Δ friction",
+            "did": "Δ vs control (DiD)",
+        },
+    )
 
 
 def change_verdicts(
@@ -193,7 +219,11 @@ def change_verdicts(
     chart = alt.layer(bars, text).properties(
         width=360, height=alt.Step(26), title=chart_title(title, subtitle)
     )
-    return finish(chart)
+    table = counts.sort(pl.col("verdict").replace_strict({v: i for i, v in enumerate(domain)}))
+    summary = f"{plural(frame.height, 'deployment')} in the range. {subtitle}."
+    return describe(
+        finish(chart), summary, table, {"verdict": "Verdict", "deployments": "Deployments"}
+    )
 
 
 def did_chart(
@@ -247,7 +277,26 @@ def did_chart(
             "comparable widgets of the hub",
         ),
     )
-    return finish(chart)
+    less = data.filter(pl.col("did") < 0).height
+    more = data.filter(pl.col("did") > 0).height
+    summary = (
+        f"Of {plural(data.height, 'deployment')} with a control group, {less} reduced friction "
+        f"more than their control widgets and {more} did worse than them."
+    )
+    return describe(
+        finish(chart),
+        summary,
+        data.with_columns(_rounded()),
+        {
+            "deployment": "Deployment",
+            "deployed": "Deployed (UTC)",
+            "verdict": "Verdict",
+            "before_mean": "Friction before",
+            "after_mean": "Friction after",
+            "delta": "Δ friction",
+            "did": "Δ vs control (DiD)",
+        },
+    )
 
 
 def lead_time_chart(
@@ -299,7 +348,16 @@ def lead_time_chart(
             offset=22,
         ),
     )
-    return finish(chart)
+    summary = (
+        f"{plural(frame.height, 'deployment')} with a known lead time; median "
+        f"{p50:.1f} days, 90th percentile {p90:.1f} days."
+    )
+    return describe(
+        finish(chart),
+        summary,
+        data.sort("lead_time_days", "version_ref"),
+        {"version_ref": "Deployment", "hub_slug": "Hub", "lead_time_days": "Lead time (days)"},
+    )
 
 
 def evaluation_scores_chart(
@@ -358,4 +416,11 @@ def evaluation_scores_chart(
     chart = alt.layer(bars, text).properties(
         width=300, height=180, title=chart_title(title, subtitle)
     )
-    return finish(chart)
+    low = int(counts.filter(pl.col("score") <= 2)["deployments"].sum())
+    summary = (
+        f"{scored.height} of {plural(frame.height, 'deployment')} evaluated, mean score "
+        f"{mean:.1f} of 5; {low} scored 2 or less, which flags a regression."
+    )
+    return describe(
+        finish(chart), summary, counts, {"score": "Score (1–5)", "deployments": "Deployments"}
+    )

@@ -9,9 +9,11 @@ import polars as pl
 
 from ihub_analysis.charts.base import (
     date_label,
+    describe,
     filter_hubs,
     inline_data,
     no_data_chart,
+    plural,
 )
 from ihub_analysis.charts.theme import (
     BAND_COLORS,
@@ -198,4 +200,44 @@ def friction_heatmap(
         spacing=10,
         title=chart_title(title, subtitle),
     ).resolve_scale(y="independent")
-    return finish(chart)
+    grid, weeks_shown = _friction_grid(data)
+    return describe(
+        finish(chart),
+        _friction_summary(data),
+        grid,
+        {"hub_slug": "Hub", "widget": "Widget"} | {w: f"Week ending {w}" for w in weeks_shown},
+    )
+
+
+def _friction_grid(data: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """The heatmap as a table read the same way: a row per widget, a column per week.
+
+    Each cell is "score band", so the band is in words, not only in the cell's colour.
+    """
+    weeks = sorted(data["week"].unique().to_list())
+    cells = data.with_columns(
+        pl.format("{} {}", pl.col("score").round(0).cast(pl.Int64), "band").alias("cell")
+    )
+    grid = cells.pivot(on="week", index=["hub_rank", "rank", "hub_slug", "widget"], values="cell")
+    return grid.sort("hub_rank", "rank").select("hub_slug", "widget", *weeks), weeks
+
+
+def _friction_summary(data: pl.DataFrame) -> str:
+    """The latest week in one sentence: how many widgets are red, and the worst one."""
+    week = data["week"].max()
+    latest = data.filter(pl.col("week") == week).sort(
+        ["score", "rank"], descending=[True, False], nulls_last=True
+    )
+    widgets = data["widget"].n_unique()
+    red = latest.filter(pl.col("band") == "red").height
+    head = (
+        f"{plural(widgets, 'widget')} over {plural(data['week'].n_unique(), 'week')}; "
+        f"in the week ending {week}, {red} of them {'is' if red == 1 else 'are'} red"
+    )
+    if latest.is_empty():
+        return head + "."
+    worst = latest.row(0, named=True)
+    return (
+        f"{head} and the highest score is {worst['widget']} ({worst['hub_slug']}) "
+        f"at {worst['score']}, band {worst['band']}."
+    )

@@ -11,9 +11,11 @@ import polars as pl
 
 from ihub_analysis.charts.base import (
     date_label,
+    describe,
     filter_hubs,
     inline_data,
     no_data_chart,
+    plural,
 )
 from ihub_analysis.charts.theme import (
     COMPONENT_COLORS,
@@ -236,7 +238,36 @@ def health_trend_chart(
             ),
         )
     )
-    return finish(chart)
+    table = data.sort("hub_slug", "as_of", "series")
+    return describe(
+        finish(chart),
+        _trend_summary(table.filter(pl.col("series") == "Computed")),
+        table,
+        {
+            "hub_slug": "Hub",
+            "series": "Series",
+            "when": "As of",
+            "health_score": "Health score",
+            "band": "Band",
+        },
+    )
+
+
+def _trend_summary(computed: pl.DataFrame) -> str:
+    """The latest week in one sentence: the lowest hub and how many are at risk."""
+    weeks = computed["as_of"].n_unique()
+    latest = computed.filter(pl.col("as_of") == pl.col("as_of").max().over("hub_slug")).sort(
+        "health_score", "hub_slug", nulls_last=True
+    )
+    hubs = latest.height
+    lowest = latest.row(0, named=True)
+    at_risk = latest.filter(pl.col("band") == "at_risk").height
+    return (
+        f"{plural(hubs, 'hub')} over {plural(weeks, 'week')}; at the latest week the lowest is "
+        f"{lowest['hub_slug']} at {lowest['health_score']} "
+        f"({str(lowest['band'] or 'no band').replace('_', ' ')}), and {at_risk} of {hubs} "
+        f"{'is' if at_risk == 1 else 'are'} at risk."
+    )
 
 
 #: The words the legend gives the trend arrows of ``Workbench.health_arrows()``.
@@ -308,7 +339,33 @@ def health_change_chart(
             f"dashed lines: band thresholds {watch_min} and {healthy_min}",
         ),
     )
-    return finish(chart)
+    counts = {d: data.filter(pl.col("direction") == d).height for d in DIRECTIONS}
+    drops = data.filter(pl.col("change") < 0).sort("change", "hub_slug")
+    worst = (
+        f"; the largest drop is {drops['hub_slug'][0]}, down {-drops['change'][0]} points"
+        if not drops.is_empty()
+        else ""
+    )
+    summary = (
+        f"Over {arrow_weeks} weeks {counts['better']} "
+        f"{'hub' if counts['better'] == 1 else 'hubs'} got better, {counts['worse']} worse "
+        f"and {counts['unchanged']} stayed the same"
+        + (f" ({counts['unknown']} without an earlier score)" if counts["unknown"] else "")
+        + worst
+        + "."
+    )
+    return describe(
+        finish(chart),
+        summary,
+        data.sort(["health_score", "hub_slug"]),
+        {
+            "hub_slug": "Hub",
+            "previous_score": f"{arrow_weeks} weeks before",
+            "health_score": "Health now",
+            "change": "Change",
+            "direction": "Direction",
+        },
+    )
 
 
 _COMPONENTS = (
@@ -396,4 +453,33 @@ def health_components_chart(
             ),
         )
     )
-    return finish(chart)
+    lost = (
+        data.group_by("component")
+        .agg(pl.col("points").sum())
+        .sort(["points", "component"], descending=[True, False])
+    )
+    lowest = frame.sort(["health_score", "hub_slug"]).row(0, named=True)
+    most = (
+        f"most points are lost to {lost['component'][0].lower()} ({lost['points'][0]:g} in all)"
+        if lost["points"][0] > 0
+        else "no hub loses any point"
+    )
+    summary = (
+        f"Across {plural(frame.height, 'hub')}, {most}; the lowest health is "
+        f"{lowest['hub_slug']} at {lowest['health_score']}."
+    )
+    table = data.sort(
+        pl.col("hub_slug").replace_strict({h: i for i, h in enumerate(order)}), "order"
+    )
+    return describe(
+        finish(chart),
+        summary,
+        table,
+        {
+            "hub_slug": "Hub",
+            "component": "Component",
+            "count": "Count",
+            "points": "Points deducted",
+            "health_score": "Health score",
+        },
+    )

@@ -51,8 +51,13 @@ def finish(chart: Any) -> Any:
     """Apply the house style (top-level config) to a finished figure."""
     return (
         chart.configure(
-            font=FONT, background="white", padding={"left": 8, "right": 16, "top": 8, "bottom": 8}
+            font=FONT,
+            background="white",
+            padding={"left": 8, "right": 16, "top": 8, "bottom": 8},
         )
+        # The report gives each chart its text alternative (see render.py): Vega's own
+        # per-mark and per-guide ARIA labels would only repeat it, less well, so hide them.
+        .configure_mark(aria=False)
         .configure_title(
             fontSize=15,
             fontWeight=600,
@@ -72,8 +77,11 @@ def finish(chart: Any) -> Any:
             gridColor="#ececec",
             domainColor="#999999",
             tickColor="#999999",
+            aria=False,
         )
-        .configure_legend(labelFontSize=11, titleFontSize=11, titleFontWeight=600, symbolSize=110)
+        .configure_legend(
+            labelFontSize=11, titleFontSize=11, titleFontWeight=600, symbolSize=110, aria=False
+        )
         .configure_header(labelFontSize=12, titleFontSize=12)
         .configure_view(stroke=None)
     )

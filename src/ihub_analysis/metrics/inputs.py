@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Sequence
 
 from ihub_analysis.metrics.sqlmodels import SqlValue, values_relation
@@ -73,6 +74,52 @@ def scalar_settings(s: Settings, as_of: dt.datetime) -> dict[str, SqlValue]:
         series_start=as_of - dt.timedelta(days=7 * s.weeks),
     )
     return scalars
+
+
+DAY_SECONDS = 86_400
+
+
+def event_span(
+    points: Sequence[tuple[int, dt.datetime, dt.datetime]] | None, s: Settings, as_of: dt.datetime
+) -> dict[str, SqlValue]:
+    """Literal bounds and buckets for the interaction events a metric reads.
+
+    ``events_from``/``events_until`` hold every activity interval: a point's window
+    [window_start, as_of), and around a deployment linked in it the regression
+    rule's ``regression_window_days`` before it and the days after it up to the
+    point.  Deployment-driven points (``points`` None) evaluate deployments of
+    [T − report_days, T) past their observation period, from change_window_days
+    before to change_window_days after (≤ T).  Literals, not subqueries over the
+    intervals, because a planner can estimate them: Postgres guessed 50k rows for
+    millions and chose an index scan and a spilling sort.
+
+    ``bucket_origin`` (the latest point) and ``bucket_seconds`` place the points'
+    windows on bucket edges:
+    the widest width dividing every window length and every distance between the
+    points (one bucket per window for a single point; a day for weekly points), at
+    least a day.  Any choice counts exactly (partial buckets are counted from raw
+    events); the alignment only saves work.
+    """
+    width = DAY_SECONDS
+    if points:
+        earliest = min(p[2] for p in points)
+        latest = max(p[1] for p in points)
+        spans = [p[1] - p[2] for p in points] + [latest - p[1] for p in points]
+        whole = 0
+        for span in spans:
+            seconds = span.total_seconds()
+            whole = math.gcd(whole, int(seconds)) if seconds.is_integer() else 1
+        if whole % DAY_SECONDS == 0:
+            width = whole
+    else:
+        earliest = as_of - dt.timedelta(days=s.report_days + s.change_window_days)
+        latest = as_of
+    return {
+        "events_from": earliest - dt.timedelta(days=s.regression_window_days),
+        "events_until": latest,
+        "bucket_origin": latest,
+        "bucket_seconds": width,
+    }
 
 
 def weekly_points(

@@ -28,6 +28,10 @@ from ihub_analysis.paths import sql_dir
 from ihub_analysis.schema import inter_hub_schema
 
 SqlValue = int | float | str | bool | dt.datetime | None
+#: Models left inline where ``compose`` does not materialise every model (DuckDB):
+#: raw scans whose readers each filter them differently, so scanning twice with the
+#: filters pushed down beats storing all their rows once.
+INLINED = frozenset({"span_events"})
 
 _RELATION_REF = re.compile(r"\b(?:FROM|JOIN)\s+([a-z_][a-z0-9_]*)\b", re.I)
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)\b")
@@ -158,8 +162,13 @@ def compose(
         if table.name not in tables:
             relations[table.name] = table.empty_relation_sql()
     ordered = _order(target, relations)
-    hint = "MATERIALIZED " if materialize else ""
-    body = ",\n".join(f"{name} AS {hint}(\n{relations[name]}\n)" for name in ordered)
+
+    def hint(name: str) -> str:
+        if materialize:
+            return "MATERIALIZED "
+        return "NOT MATERIALIZED " if name in INLINED else ""
+
+    body = ",\n".join(f"{name} AS {hint(name)}(\n{relations[name]}\n)" for name in ordered)
     sql = f"WITH\n{body}\nSELECT * FROM {target}"
     return _bind(sql, scalars)
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import polars as pl
 
-from ihub_analysis import notebook
+from ihub_analysis import notebook, whatchanged
 from ihub_analysis.errors import MissingTablesError
-from ihub_analysis.reports.catalog import REPORTS
+from ihub_analysis.reports.catalog import REPORTS, dossier_name
 from ihub_analysis.reports.export import jinja, stylesheet
 from ihub_analysis.reports.provenance import Provenance
 from ihub_analysis.timeutil import iso_utc
@@ -63,6 +63,7 @@ class BoardData:
     friction: Panel
     bottlenecks: Panel
     propagation: Panel
+    since: str = ""  # the "Since the last review" panel (HTML), empty without a baseline
 
 
 @dataclass(frozen=True)
@@ -184,15 +185,25 @@ def _propagation_panel(wb: Workbench, as_of: Any, overrides: dict[str, Any]) -> 
     return panel, [notebook.Headline("patterns", "Cross-hub patterns", frame.height)]
 
 
-def compute_board(wb: Workbench, as_of: Any, overrides: dict[str, Any]) -> BoardData:
-    """Query the four panels and their headline tiles at ``as_of``."""
+def compute_board(
+    wb: Workbench, as_of: Any, overrides: dict[str, Any], baseline: Any = None
+) -> BoardData:
+    """Query the four panels and their headline tiles at ``as_of``; with a ``baseline``,
+    also what changed since it."""
     health, friction, bottlenecks, propagation = (
         build(wb, as_of, overrides)
         for build in (_health_panel, _friction_panel, _bottleneck_panel, _propagation_panel)
     )
     tiles = [*health[1], *friction[1], *bottlenecks[1], *propagation[1]]
+    since = since_panel(wb, as_of, baseline, overrides) if baseline is not None else ""
     return BoardData(
-        older_database_notice(wb), tiles, health[0], friction[0], bottlenecks[0], propagation[0]
+        older_database_notice(wb),
+        tiles,
+        health[0],
+        friction[0],
+        bottlenecks[0],
+        propagation[0],
+        since,
     )
 
 
@@ -240,9 +251,26 @@ def report_links(out_dir: Path, outcomes: dict[str, str]) -> list[ReportLink]:
     return links
 
 
-def board_html(data: BoardData, links: list[ReportLink], prov: Provenance, footer: str) -> str:
-    """The review board page."""
+def dossier_links(out_dir: Path) -> set[str]:
+    """The hub dossier files present in ``out_dir`` (the health table links to them)."""
+    return {p.name for p in out_dir.glob("hub-*.html")}
+
+
+def board_html(
+    data: BoardData,
+    links: list[ReportLink],
+    prov: Provenance,
+    footer: str,
+    dossiers: set[str] | None = None,
+) -> str:
+    """The review board page; ``dossiers`` are the hub dossier files that can be linked."""
     settings = prov.settings
+    present = dossiers or set()
+    hub_links = {
+        row["hub_slug"]: f"{dossier_name(row['hub_slug'])}.html"
+        for row in data.health.rows
+        if f"{dossier_name(row['hub_slug'])}.html" in present
+    }
     return (
         jinja()
         .get_template("board.html.j2")
@@ -253,7 +281,8 @@ def board_html(data: BoardData, links: list[ReportLink], prov: Provenance, foote
             source=prov.source,
             footer=footer,
             tiles=notebook.headlines_html(data.tiles),
-            css=stylesheet() + notebook.CSS,
+            css=stylesheet() + notebook.CSS + whatchanged.CSS,
+            hub_links=hub_links,
             components=HEALTH_COMPONENTS,
             severities=SEVERITIES,
             healthy_min=settings.health_healthy_min,
@@ -261,3 +290,130 @@ def board_html(data: BoardData, links: list[ReportLink], prov: Provenance, foote
             arrow_weeks=settings.trend_arrow_weeks,
         )
     )
+
+
+# ------------------------------------------------------------------ since the last review
+def _compared(
+    wb: Workbench, kind: str, as_of: Any, baseline: Any, overrides: dict[str, Any]
+) -> pl.DataFrame | None:
+    """The comparison of ``kind``, or None when this database lacks its tables."""
+    try:
+        return wb.compare(kind, as_of=as_of, baseline=baseline, **overrides)
+    except MissingTablesError:
+        return None
+
+
+def since_panel(wb: Workbench, as_of: Any, baseline: Any, overrides: dict[str, Any]) -> str:
+    """What got worse (or better) since the baseline: tiles with deltas and short lists."""
+    t, b = wb.resolve_baseline(as_of, baseline, **overrides)
+    health = _compared(wb, "health", t, b, overrides)
+    friction = _compared(wb, "friction", t, b, overrides)
+    stalled = _compared(wb, "bottlenecks", t, b, overrides)
+    patterns = _compared(wb, "propagation", t, b, overrides)
+    now: list[notebook.Headline] = []
+    before: list[notebook.Headline] = []
+
+    def tile(
+        key: str, label: str, frame: pl.DataFrame | None, count: Callable[[pl.DataFrame], int]
+    ):
+        if frame is None:
+            return
+        at_b = frame.filter(pl.col("change") != "new").with_columns(
+            [
+                pl.col(c).alias(c.removesuffix("_baseline"))
+                for c in frame.columns
+                if c.endswith("_baseline")
+            ]
+        )
+        value = count(frame.filter(pl.col("change") != "gone"))
+        now.append(notebook.Headline(key, label, value, alert=value > 0 and key != "hubs"))
+        before.append(notebook.Headline(key, label, count(at_b)))
+
+    tile(
+        "at_risk_hubs",
+        "Hubs at risk",
+        health,
+        lambda f: f.filter(pl.col("band") == "at_risk").height,
+    )
+    tile("red_widgets", "Red widgets", friction, lambda f: f.filter(pl.col("band") == "red").height)
+    tile("open_bottlenecks", "Open bottlenecks", stalled, lambda f: f.height)
+    tile(
+        "critical_bottlenecks",
+        "Critical bottlenecks",
+        stalled,
+        lambda f: f.filter(pl.col("severity") == "critical").height,
+    )
+    tile("patterns", "Cross-hub patterns", patterns, lambda f: f.height)
+    parts = [
+        '<section id="since" class="board-since">',
+        f"<h2>Since the last review ({html.escape(whatchanged.day(b))})</h2>",
+        f'<p class="board-note" data-baseline="{html.escape(iso_utc(b))}">'
+        f"Baseline {html.escape(whatchanged.day(b))}, "
+        f"{html.escape(whatchanged.gap_text(t, b))} before the board's T: every figure is "
+        "recomputed as of that date with the same settings, so the arrows show what changed.</p>",
+        notebook.headlines_html(whatchanged.with_changes(now, before, b)),
+    ]
+    if health is not None:
+        worse = health.filter(pl.col("change") == "worse").sort(
+            ["health_score_delta", "hub_slug"], nulls_last=True
+        )
+        parts.append(
+            notebook.table_html(
+                worse,
+                {
+                    "hub_slug": "Hub",
+                    "band_baseline": "Band before",
+                    "band": "Band now",
+                    "health_score_baseline": "Before",
+                    "health_score": "Now",
+                    "health_score_delta": "Change",
+                },
+                title="Hubs that lost health",
+                formats={"health_score_delta": "{:+d}", "band_baseline": "chip"},
+                limit=8,
+                empty="No hub lost health points.",
+            )
+        )
+    if friction is not None:
+        entered = friction.filter(
+            (pl.col("band") == "red") & (pl.col("band_baseline").fill_null("") != "red")
+        ).sort(["score_delta", "score"], descending=True, nulls_last=True)
+        parts.append(
+            notebook.table_html(
+                entered,
+                {
+                    "widget_name": "Widget",
+                    "hub_slug": "Hub",
+                    "band_baseline": "Band before",
+                    "score_baseline": "Before",
+                    "score": "Now",
+                },
+                title="Widgets that turned red",
+                formats={"band_baseline": "chip"},
+                limit=8,
+                empty="No widget turned red.",
+            )
+        )
+    if stalled is not None:
+        sev = {s: i for i, s in enumerate(reversed(SEVERITIES))}
+        escalated = stalled.filter(
+            pl.col("severity").replace_strict(sev, default=None, return_dtype=pl.Int64)
+            > pl.col("severity_baseline").replace_strict(sev, default=None, return_dtype=pl.Int64)
+        ).height
+        new = stalled.filter(pl.col("change") == "new").height
+        gone = stalled.filter(pl.col("change") == "gone").height
+        parts.append(
+            f'<p class="board-since-line" data-new="{new}" data-resolved="{gone}" '
+            f'data-escalated="{escalated}"><strong>Bottlenecks:</strong> {new} new, '
+            f"{gone} resolved, {escalated} escalated.</p>"
+        )
+    if patterns is not None:
+        appeared = patterns.filter(pl.col("change") == "new")["key"].to_list()
+        faded = patterns.filter(pl.col("change") == "gone")["key"].to_list()
+        parts.append(
+            f'<p class="board-since-line"><strong>Cross-hub patterns:</strong> '
+            f"appeared: {html.escape(', '.join(appeared) or 'none')}; "
+            f"faded: {html.escape(', '.join(faded) or 'none')}.</p>"
+        )
+    parts.append("</section>")
+    return "".join(parts)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,3 +70,34 @@ def notebooks_dir(explicit: Path | None = None) -> Path:
         return Path(explicit)
     from_env = os.environ.get(NOTEBOOKS_ENV)
     return Path(from_env) if from_env else paths.notebooks_dir()
+
+
+#: The hub dossier: one parameterised notebook, rendered once per hub (``ihub report hub``).
+DOSSIER_NAME = "hub"
+DOSSIER_NOTEBOOK = "hub_dossier.ipynb"
+_SAFE_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+def dossier_name(slug: str) -> str:
+    """The report name (and file stem) of ``slug``'s dossier: ``hub-<slug>``.
+
+    A slug that is not a plain file name (case, dots, slashes, odd characters) gets a
+    cleaned name plus a short digest, so no two hubs share a file and none escapes
+    the report folder.
+    """
+    if _SAFE_SLUG.fullmatch(slug):
+        return f"hub-{slug}"
+    cleaned = re.sub(r"[^a-z0-9_-]+", "-", slug.lower()).strip("-_")[:40] or "hub"
+    digest = hashlib.sha256(slug.encode("utf-8")).hexdigest()[:10]
+    return f"hub-{cleaned}-{digest}"
+
+
+def dossier_spec(slug: str) -> ReportSpec:
+    """The dossier of one hub as a report: its name, notebook and title."""
+    return ReportSpec(
+        dossier_name(slug),
+        DOSSIER_NOTEBOOK,
+        f"Hub dossier: {slug}",
+        "One hub for its own governance board: health, deductions, friction with evidence, "
+        "stalled items, deployments and what changed.",
+    )

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 from ihub_analysis.paths import DEFAULT_DEMO_SOURCE
-from ihub_analysis.reports.catalog import REPORTS
 from ihub_analysis.reports.render import render_reports
 
 DEMO_EVENTS = 500_000
@@ -41,7 +40,7 @@ def ensure_demo_snapshot(path: Path, *, events: int | None, refresh: bool) -> No
 def run_demo(
     *, events: int | None = None, out_dir: Path | None = None, refresh: bool = False
 ) -> int:
-    """Make the demo snapshot if needed, then render every report and the board."""
+    """Make the demo snapshot if needed, then render every report, hub dossier and the board."""
     path = Path(DEFAULT_DEMO_SOURCE)
     ensure_demo_snapshot(path, events=events, refresh=refresh)
-    return render_reports(list(REPORTS), source=str(path), out_dir=out_dir)
+    return render_reports([], source=str(path), out_dir=out_dir)  # [] = every report and dossier

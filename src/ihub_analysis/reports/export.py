@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 import nbformat
 from nbconvert import HTMLExporter
 from traitlets.config import Config
@@ -57,6 +59,26 @@ def render_footer(context: dict[str, Any]) -> str:
     return jinja().get_template("footer.html.j2").render(**context)
 
 
+def _ours_autoescaped(environment: jinja2.Environment) -> Callable[[str | None], bool]:
+    """Autoescape for nbconvert's environment: on in every template of ours.
+
+    nbconvert's own templates insert the notebook's HTML outputs as they are (our
+    notebooks escape what they show); ours insert text from the data and the
+    command line, which must never become markup.
+    """
+
+    def select(name: str | None) -> bool:
+        if name is None or environment.loader is None:
+            return False
+        try:
+            _, filename, _ = environment.loader.get_source(environment, name)
+        except jinja2.TemplateNotFound:
+            return False
+        return filename is not None and Path(filename).resolve().is_relative_to(TEMPLATES)
+
+    return select
+
+
 def _exporter() -> HTMLExporter:
     config = Config()
     config.TagRemovePreprocessor.enabled = True
@@ -67,11 +89,14 @@ def _exporter() -> HTMLExporter:
     config.HTMLExporter.exclude_anchor_links = True
     config.HTMLExporter.embed_images = True
     config.CSSHTMLHeaderPreprocessor.enabled = False  # code-highlighting CSS: no code is shown
-    return HTMLExporter(
+    exporter = HTMLExporter(
         config=config,
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(TEMPLATES)],
     )
+    environment = exporter.environment
+    environment.autoescape = _ours_autoescaped(environment)
+    return exporter
 
 
 def _presentable(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -105,12 +130,12 @@ def notebook_html(
     shown = _presentable(nb)
     resources = {
         "metadata": {"name": f"{title} — Inter-Hub"},
-        "ihub": {
+        "ihub": {  # text is escaped by the template; Markup is ours and inserted as is
             "name": name,
             "subtitle": subtitle,
-            "css": stylesheet(),
-            "bundle": vega_bundle() if draws_charts(shown) else "",
-            "footer": footer,
+            "css": markupsafe.Markup(stylesheet()),
+            "bundle": markupsafe.Markup(vega_bundle() if draws_charts(shown) else ""),
+            "footer": markupsafe.Markup(footer),
         },
     }
     body, _ = _exporter().from_notebook_node(shown, resources=resources)

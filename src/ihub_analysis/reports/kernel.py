@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,16 +60,50 @@ def kernel_transport() -> Iterator[dict[str, str]]:
     plain-text-transport warning.  The folder is fresh per kernel (the default
     socket names are relative to the working directory and would collide between
     kernels started in parallel) and sits in Jupyter's runtime folder, whose path
-    is short; where it is still too long for a socket, TCP it is.
+    is short; where it is still too long for a socket, TCP it is.  The kernel's
+    connection file goes into the same folder, whose name carries this process's
+    id so that the next run removes it should this one be killed.
     """
     runtime = Path(jupyter_runtime_dir())
     runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="ihub-", dir=runtime) as folder:
+    with tempfile.TemporaryDirectory(prefix=f"ihub-{os.getpid()}-", dir=runtime) as folder:
+        connection = {"connection_file": str(Path(folder) / "kernel.json")}
         prefix = str(Path(folder) / "kernel")
         if len(prefix.encode()) > _IPC_PREFIX_LIMIT:
-            yield {"transport": "tcp"}
+            yield {"transport": "tcp", **connection}
         else:
-            yield {"transport": "ipc", "ip": prefix}
+            yield {"transport": "ipc", "ip": prefix, **connection}
+
+
+#: The kernel managers of the kernels running now (in any worker thread).
+_RUNNING: set[Any] = set()
+_RUNNING_LOCK = threading.Lock()
+#: Set by :func:`kill_running_kernels`: a kernel that comes up afterwards is killed at once.
+_STOPPING = threading.Event()
+
+
+def _kill(manager: Any) -> None:
+    process = getattr(getattr(manager, "provisioner", None), "process", None)
+    if process is not None and process.poll() is None:
+        with contextlib.suppress(OSError):
+            process.kill()
+
+
+def kill_running_kernels() -> None:
+    """Kill every kernel this process runs, and any still starting, until :func:`allow_kernels`.
+
+    An interrupted run must not wait minutes for its notebooks to finish.
+    """
+    _STOPPING.set()
+    with _RUNNING_LOCK:
+        managers = list(_RUNNING)
+    for manager in managers:
+        _kill(manager)
+
+
+def allow_kernels() -> None:
+    """Let kernels run again (a new run in the same process)."""
+    _STOPPING.clear()
 
 
 class KernelEnvEngine(NBClientEngine):
@@ -103,7 +138,19 @@ class KernelEnvEngine(NBClientEngine):
                 shutdown_kernel="immediate",
                 config=Config({"KernelManager": transport}),
             )
-            return client.execute(env=kernel_env)
+            client.on_notebook_start = lambda **_: _track(client.km)
+            try:
+                return client.execute(env=kernel_env)
+            finally:
+                with _RUNNING_LOCK:
+                    _RUNNING.discard(client.km)
+
+
+def _track(manager: Any) -> None:
+    with _RUNNING_LOCK:
+        _RUNNING.add(manager)
+    if _STOPPING.is_set():
+        _kill(manager)
 
 
 papermill_engines.register(ENGINE_NAME, KernelEnvEngine)

@@ -1,36 +1,43 @@
 """``ihub report``: execute the report notebooks in parallel, export them, write the board.
 
-Nothing already written is lost: every file is replaced atomically, a report's
-HTML only after its notebook ran to the end, and a failed notebook lands in
-``failed/<name>.ipynb`` beside the untouched previous HTML.  Bad input (an
-unknown report, a source that cannot be opened) is found before any file is
-written.
+A run replaces the output folder as one set (:mod:`ihub_analysis.reports.staging`):
+every report's HTML and notebook and the board are written to a staging folder
+and swapped in together, so a reader — or a run killed half-way, or a full
+disk — never leaves HTML that disagrees with its notebook.  Within the new set
+a report whose notebook failed keeps its previous HTML and notebook, with the
+failed notebook in ``failed/<name>.ipynb``; reports not rendered in this run
+are carried over untouched.  Bad input (an unknown report, a source that cannot
+be opened) is found before any file is written.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
 import os
-import sys
+import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import nbformat
 
 from ihub_analysis import __version__
-from ihub_analysis.atomic import write_text_atomic
-from ihub_analysis.errors import BadInput
+from ihub_analysis.atomic import removed_unless_finished
+from ihub_analysis.errors import BadInput, IhubError
 from ihub_analysis.paths import DEFAULT_REPORTS_DIR
 from ihub_analysis.redact import scrub
-from ihub_analysis.reports import board, catalog, execute, export
-from ihub_analysis.reports.kernel import kernel_source
+from ihub_analysis.reports import archive, board, catalog, execute, export, manifest, staging
+from ihub_analysis.reports.kernel import allow_kernels, kernel_source, kill_running_kernels
 from ihub_analysis.reports.provenance import Provenance, footer_context
+from ihub_analysis.reports.runlog import RunLog
 from ihub_analysis.settings import Settings
 from ihub_analysis.timeutil import iso_utc
 from ihub_analysis.workbench import Workbench, connect
@@ -50,49 +57,62 @@ class Job:
     kernel_source: str  # password-free
     kernel_env: dict[str, str]
     provenance: Provenance
+    scratch: Path  # the run's private scratch folder
+    parameters: dict[str, Any] = field(default_factory=dict)  # e.g. a dossier's hub
+    baseline: dt.datetime | None = None  # "since the last review", resolved once per run
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one report."""
+    """What became of one report: the files to write, or why there are none."""
 
     name: str
     seconds: float
     error: str = ""  # empty when rendered
-    written: Path | None = None
+    title: str = ""
+    page: str = ""  # the report's HTML, when rendered
+    notebook: str = ""  # the executed notebook, when rendered
+    failed_notebook: str = ""  # the notebook executed up to the failure, if it ran
+    failed_cell: str = ""  # 'cell N ("first line"): Error: message' when a cell raised
 
 
 class Progress:
-    """One line per report on stderr as it finishes; start lines too on a terminal."""
+    """One record per report as it finishes; start records too on a terminal."""
 
-    def __init__(self, stream: TextIO, total: int) -> None:
-        self.stream = stream
-        self.verbose = stream.isatty()
+    def __init__(self, log: RunLog, total: int) -> None:
+        self.log = log
         self.total = total
         self.done = 0
         self.lock = threading.Lock()
 
-    def _line(self, text: str) -> None:
-        with self.lock:
-            print(text, file=self.stream, flush=True)
-
     def started(self, name: str) -> None:
-        if self.verbose:
-            self._line(f"report {name}: started")
+        if self.log.verbose:
+            self.log.record("report", f"report {name}: started", report=name, status="started")
 
     def finished(self, outcome: Outcome) -> None:
         with self.lock:
             self.done += 1
             count = f"[{self.done}/{self.total}]"
+        seconds = round(outcome.seconds, 1)
         if outcome.error:
             failed = f"FAILED after {outcome.seconds:.1f} s"
-            self._line(f"{count} report {outcome.name}: {failed}: {outcome.error}")
+            self.log.record(
+                "report",
+                f"{count} report {outcome.name}: {failed}: {outcome.error}",
+                level="error",
+                report=outcome.name,
+                status="failed",
+                seconds=seconds,
+                error=outcome.error,
+            )
         else:
-            assert outcome.written is not None
-            size = outcome.written.stat().st_size / 1e6
-            self._line(
-                f"{count} report {outcome.name}: done in {outcome.seconds:.1f} s "
-                f"-> {outcome.written} ({size:.1f} MB)"
+            size = len(outcome.page.encode()) / 1e6
+            self.log.record(
+                "report",
+                f"{count} report {outcome.name}: done in {outcome.seconds:.1f} s ({size:.1f} MB)",
+                report=outcome.name,
+                status="rendered",
+                seconds=seconds,
             )
 
 
@@ -103,7 +123,10 @@ def _parameters(job: Job, declared: dict[str, str]) -> tuple[dict[str, Any], dic
         "as_of": iso_utc(job.provenance.as_of),
         "settings": job.provenance.settings.differences(),
         "report_mode": True,
+        **job.parameters,
     }
+    if job.baseline is not None and "compare_to" in declared:
+        passed["compare_to"] = iso_utc(job.baseline)
     shown = {**declared, **{k: repr(v) for k, v in passed.items()}}
     return passed, shown
 
@@ -122,7 +145,7 @@ def render_one(job: Job, progress: Progress) -> Outcome:
     """Render one report (in a worker thread), telling ``progress`` when it starts and ends."""
     progress.started(job.spec.name)
     try:
-        outcome = _render(job)
+        outcome = dataclasses.replace(_render(job), title=job.spec.title)
     finally:
         _close_thread_event_loop()
     progress.finished(outcome)
@@ -141,7 +164,11 @@ def _close_thread_event_loop() -> None:
 
 
 def _render(job: Job) -> Outcome:
-    """Execute, export and write one report; a failure is returned, never raised."""
+    """Execute and export one report; a failure is returned, never raised.
+
+    Nothing is written to the output folder here: the run writes every file of
+    the set together once all reports are done.
+    """
     name = job.spec.name
     start = time.monotonic()
     failed_nb = job.out_dir / FAILED_DIR / f"{name}.ipynb"
@@ -151,7 +178,7 @@ def _render(job: Job) -> Outcome:
         declared = execute.declared_parameters(job.notebook)
         execute.check_contract(job.notebook, declared)
         passed, shown = _parameters(job, declared)
-        with tempfile.TemporaryDirectory(prefix=f"ihub-report-{name}-") as scratch:
+        with tempfile.TemporaryDirectory(prefix=f"{name}-", dir=job.scratch) as scratch:
             executed = execute.execute(job.notebook, passed, job.kernel_env, Path(scratch))
         executed = _scrubbed(executed, job.source)
         footer = export.render_footer(footer_context(job.provenance, name, shown))
@@ -162,20 +189,25 @@ def _render(job: Job) -> Outcome:
             subtitle=_subtitle(job.provenance),
             footer=footer,
         )
-        write_text_atomic(job.out_dir / f"{name}.ipynb", nbformat.writes(executed))
-        target = job.out_dir / f"{name}.html"
-        write_text_atomic(target, page)
-        failed_nb.unlink(missing_ok=True)
-        return Outcome(name, time.monotonic() - start, written=target)
+        return Outcome(
+            name, time.monotonic() - start, page=page, notebook=nbformat.writes(executed)
+        )
     except execute.NotebookError as exc:
         message = f"failed in {exc}" if exc.notebook is not None else str(exc)
+        kept = ""
         if exc.notebook is not None:
-            write_text_atomic(failed_nb, nbformat.writes(_scrubbed(exc.notebook, job.source)))
+            kept = nbformat.writes(_scrubbed(exc.notebook, job.source))
             message += f"; executed notebook kept at {failed_nb}"
         previous = job.out_dir / f"{name}.html"
         if previous.exists():
             message += f"; previous {previous} left as it was"
-        return Outcome(name, time.monotonic() - start, error=scrub(message, job.source))
+        return Outcome(
+            name,
+            time.monotonic() - start,
+            error=scrub(message, job.source),
+            failed_notebook=kept,
+            failed_cell=scrub(str(exc), job.source) if exc.notebook is not None else "",
+        )
     except Exception as exc:  # one report's bug must not stop the others
         text = scrub(f"{type(exc).__name__}: {exc}", job.source).strip().splitlines()
         return Outcome(
@@ -197,79 +229,240 @@ def _provenance(wb: Workbench, source_shown: str, as_of: Any, settings: Settings
 
 def _out_dir(out_dir: Path | None) -> Path:
     out = Path(out_dir) if out_dir is not None else DEFAULT_REPORTS_DIR
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"--out {out} exists and is not a directory")
-    return out
+    staging.check_replaceable(out)
+    return out.absolute()
 
 
 def _board_data(
-    wb: Workbench, prov: Provenance, overrides: dict[str, Any]
+    wb: Workbench, prov: Provenance, overrides: dict[str, Any], baseline: Any = None
 ) -> board.BoardData | str:
     """The board's panels, or the one-line reason they could not be computed."""
     try:
-        return board.compute_board(wb, prov.as_of, overrides)
+        return board.compute_board(wb, prov.as_of, overrides, baseline=baseline)
     except Exception as exc:  # the reports must still be written and reported
+        if _STOP.is_set():
+            raise KeyboardInterrupt from None
         text = scrub(f"{type(exc).__name__}: {exc}", prov.source).strip().splitlines()
         return text[0] if text else type(exc).__name__
 
 
 def _write_board(
-    data: board.BoardData, prov: Provenance, out: Path, outcomes: dict[str, str]
+    data: board.BoardData, prov: Provenance, folder: Path, outcomes: dict[str, str]
 ) -> Path:
+    """Write the board into the staging ``folder`` (its links are checked against that set)."""
     footer = export.render_footer(footer_context(prov, None, {}))
-    links = board.report_links(out, outcomes)
-    page = board.board_html(data, links, prov, footer)
-    target = out / INDEX
-    write_text_atomic(target, page)
+    links = board.report_links(folder, outcomes)
+    target = folder / INDEX
+    page = board.board_html(data, links, prov, footer, dossiers=board.dossier_links(folder))
+    staging.put(target, page)
     return target
 
 
+def _stage_reports(folder: Path, outcomes: list[Outcome]) -> None:
+    """Write every report's files into the staging ``folder``: notebooks first, then pages.
+
+    A failed report keeps the previous set's HTML and notebook (a consistent pair)
+    and gets ``failed/<name>.ipynb``, or loses an older failure's notebook.
+    """
+    for o in outcomes:
+        if o.notebook:
+            staging.put(folder / f"{o.name}.ipynb", o.notebook)
+        failed = folder / FAILED_DIR / f"{o.name}.ipynb"
+        if o.failed_notebook:
+            staging.put(failed, o.failed_notebook)
+        else:
+            staging.discard(failed, prune_folder=True)
+    for o in outcomes:
+        if o.page:
+            staging.put(folder / f"{o.name}.html", o.page)
+
+
 def _run_all(
-    jobs: list[Job], workers: int, stream: TextIO, board_data: Callable[[], board.BoardData | str]
+    jobs: list[Job], workers: int, log: RunLog, board_data: Callable[[], board.BoardData | str]
 ) -> tuple[list[Outcome], board.BoardData | str, float]:
     """Render the reports in a pool while this thread computes the board's panels."""
-    progress = Progress(stream, len(jobs))
+    progress = Progress(log, len(jobs))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ihub-report")
     try:
         futures = [pool.submit(render_one, job, progress) for job in jobs]
         start = time.monotonic()
         data = board_data()  # meanwhile the kernels do the work
         seconds = time.monotonic() - start
+        if _STOP.is_set():
+            raise KeyboardInterrupt
         outcomes = [f.result() for f in futures]
-    except BaseException:  # Ctrl-C: start no further report; running ones finish atomically
+    except BaseException:  # Ctrl-C or SIGTERM: start no further report, stop running ones
         pool.shutdown(wait=False, cancel_futures=True)
+        kill_running_kernels()
         raise
     pool.shutdown()
     return outcomes, data, seconds
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the manifest says about the run as a whole."""
+
+    prov: Provenance
+    baseline: dt.datetime | None
+    started_at: dt.datetime
+
+
+def _exit_status(outcomes: list[Outcome], data: board.BoardData | str) -> int:
+    return 1 if isinstance(data, str) or any(o.error for o in outcomes) else 0
+
+
+def _write_set(
+    outcomes: list[Outcome], data: board.BoardData | str, run: RunInfo, out: Path
+) -> None:
+    """Replace ``out`` with the new set (reports, board, manifest) in one step, or leave it
+    exactly as it was."""
+    prov = run.prov
+    try:
+        with staging.replaced_as_a_set(out) as folder:
+            _stage_reports(folder, outcomes)
+            if not isinstance(data, str):
+                _write_board(data, prov, folder, {o.name: o.error for o in outcomes})
+            results = [
+                manifest.ReportResult(o.name, o.error, o.failed_cell, title=o.title)
+                for o in outcomes
+            ]
+            record = manifest.build(
+                folder,
+                prov=prov,
+                results=results,
+                board_error=data if isinstance(data, str) else "",
+                compare_to=run.baseline,
+                started_at=run.started_at,
+                exit_status=_exit_status(outcomes, data),
+            )
+            staging.put(folder / manifest.MANIFEST, manifest.dumps(record))
+    except OSError as exc:
+        reason = scrub(f"{exc.strerror or type(exc).__name__}", prov.source)
+        raise IhubError(
+            f"could not write the reports ({reason}); {out} left exactly as it was"
+        ) from None
 
 
 def _conclude(
     outcomes: list[Outcome],
     data: board.BoardData | str,
     board_seconds: float,
-    prov: Provenance,
     out: Path,
-    stream: TextIO,
+    log: RunLog,
     started: float,
 ) -> int:
-    """Write the board, say what failed and where the board is; return the exit status."""
+    """Say what failed and where the board is; return the exit status."""
     failures = [o.name for o in outcomes if o.error]
     index = out / INDEX
     if isinstance(data, str):
-        print(f"board: FAILED: {data}; {index} left as it was", file=stream, flush=True)
+        log.record(
+            "board",
+            f"board: FAILED: {data}; {index} left as it was",
+            level="error",
+            status="failed",
+            error=data,
+        )
         failures.append("board")
     else:
-        _write_board(data, prov, out, {o.name: o.error for o in outcomes})
-        print(f"board: done in {board_seconds:.1f} s -> {index}", file=stream, flush=True)
+        log.record(
+            "board",
+            f"board: done in {board_seconds:.1f} s -> {index}",
+            status="rendered",
+            seconds=round(board_seconds, 1),
+            path=str(index),
+        )
     if failures:
-        print(f"ihub: error: {', '.join(failures)} failed (see above)", file=stream, flush=True)
+        log.record(
+            "failed",
+            f"ihub: error: {', '.join(failures)} failed (see above)",
+            level="error",
+            failed=failures,
+        )
     rendered = sum(1 for o in outcomes if not o.error)
     elapsed = time.monotonic() - started
-    print(
-        f"{rendered} of {len(outcomes)} reports rendered in {elapsed:.1f} s; "
-        f"review board: {index.resolve()}"
+    status = _exit_status(outcomes, data)
+    summary = (
+        f"{rendered} of {len(outcomes)} reports rendered in {elapsed:.1f} s; review board: {index}"
     )
-    return 1 if failures else 0
+    if log.fmt == "json":
+        log.record(
+            "finished",
+            summary,
+            level="error" if status else "info",
+            rendered=rendered,
+            reports=len(outcomes),
+            seconds=round(elapsed, 1),
+            board=str(index),
+            exit_status=status,
+        )
+    elif not log.quiet:
+        print(summary)
+    return status
+
+
+#: Set once Ctrl-C or SIGTERM arrived: a query that swallowed the interrupt cannot hide it.
+_STOP = threading.Event()
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Treat SIGTERM (a scheduler stopping the job) like Ctrl-C, so cleanup runs, and
+    remember either: DuckDB turns an interrupt during a query into its own exception."""
+    _STOP.clear()
+    allow_kernels()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        _STOP.set()
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def _scratch() -> Iterator[Path]:
+    """The run's private scratch folder, removed even if the run is killed."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{staging.SCRATCH_PREFIX}{os.getpid()}-"))
+    with removed_unless_finished([folder]):
+        try:
+            yield folder
+        finally:
+            staging.remove_tree(folder)
+
+
+def _destination(
+    prov: Provenance, out_dir: Path | None, archive_dir: Path | None
+) -> tuple[Path, dt.datetime | None]:
+    """The folder this run replaces, and the archive's previous run's as_of (if any)."""
+    if archive_dir is None:
+        return _out_dir(out_dir), None
+    out = archive.run_folder(archive_dir, prov.as_of)
+    staging.check_replaceable(out)
+    return out, archive.previous_as_of(archive_dir, prov.as_of)
+
+
+def _dossier_hubs(wb: Workbench, as_of: Any, wanted: list[str] | None) -> list[str]:
+    """The hubs to render a dossier for; a wanted hub that does not exist at T is bad input."""
+    from ihub_analysis.metrics.evidence import hub_slugs
+
+    existing = hub_slugs(wb, as_of)
+    if not wanted:
+        return existing
+    unknown = [h for h in dict.fromkeys(wanted) if h not in existing]
+    if unknown:
+        raise BadInput(
+            f"no hub {', '.join(repr(h) for h in unknown)} exists as of {iso_utc(as_of)} "
+            f"(hubs: {', '.join(existing) or 'none'})"
+        )
+    return list(dict.fromkeys(wanted))
 
 
 def render_reports(
@@ -281,37 +474,69 @@ def render_reports(
     overrides: dict[str, Any] | None = None,
     jobs: int | None = None,
     notebooks_dir: Path | None = None,
+    archive_dir: Path | None = None,
+    compare_to: str | dt.datetime | None = None,
+    hubs: list[str] | None = None,
+    log: RunLog | None = None,
 ) -> int:
     """Render ``names`` and the review board into ``out_dir``; return the exit status.
 
     ``as_of`` is resolved once, so every report and the board share one T even
-    on a live database.  ``notebooks_dir`` (or ``$IHUB_NOTEBOOKS_DIR``) replaces
-    the project's notebooks.
+    on a live database, and so is the comparison baseline (``compare_to``; default:
+    with ``archive_dir`` the previous run there, else ``compare_days`` before T).
+    ``notebooks_dir`` (or ``$IHUB_NOTEBOOKS_DIR``) replaces the project's notebooks.
+    The name ``hub`` (implied by ``hubs``, included when ``names`` is empty) renders a
+    dossier per hub, or only for ``hubs``.  With ``archive_dir`` the run goes to
+    ``archive_dir/<as_of>/`` instead of ``out_dir``.
     """
-    names = catalog.check_names(list(names))
-    out = _out_dir(out_dir)
+    given = list(names)
+    dossiers = not given or catalog.DOSSIER_NAME in given or bool(hubs)
+    names = [n for n in given if n != catalog.DOSSIER_NAME]
+    if names or (not given and not hubs):
+        names = catalog.check_names(names)  # none given: every report
+    log = log or RunLog()
+    if archive_dir is not None:
+        archive_dir = archive.check_archive(archive_dir)
+    else:
+        _out_dir(out_dir)  # bad input before any work
     overrides = dict(overrides or {})
     settings = Settings().replace(**overrides)
     nb_dir = catalog.notebooks_dir(notebooks_dir)
     shown_source, env = kernel_source(source)
-    started = time.monotonic()
+    started, started_at = time.monotonic(), dt.datetime.now(dt.UTC)
     with connect(source) as wb:  # a bad source fails here, before anything is written
         prov = _provenance(wb, shown_source, as_of, settings)
-        out.mkdir(parents=True, exist_ok=True)
-        work = [
-            Job(
-                catalog.REPORTS[n],
-                nb_dir / catalog.REPORTS[n].notebook,
-                out,
-                source,
-                shown_source,
-                env,
-                prov,
+        out, previous = _destination(prov, out_dir, archive_dir)
+        wanted = compare_to if compare_to is not None else previous
+        baseline = wb.resolve_baseline(prov.as_of, wanted, **overrides)[1]
+        specs = [(catalog.REPORTS[n], {}) for n in names]
+        if dossiers:
+            specs += [
+                (catalog.dossier_spec(slug), {"hub": slug})
+                for slug in _dossier_hubs(wb, prov.as_of, hubs)
+            ]
+        staging.clean_stale(out)
+        with _interruptible(), _scratch() as scratch:
+            work = [
+                Job(
+                    spec,
+                    nb_dir / spec.notebook,
+                    out,
+                    source,
+                    shown_source,
+                    env,
+                    prov,
+                    scratch,
+                    parameters=params,
+                    baseline=baseline,
+                )
+                for spec, params in specs
+            ]
+            workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
+            outcomes, data, seconds = _run_all(
+                work, workers, log, lambda: _board_data(wb, prov, overrides, baseline)
             )
-            for n in names
-        ]
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
-        outcomes, data, seconds = _run_all(
-            work, workers, sys.stderr, lambda: _board_data(wb, prov, overrides)
-        )
-    return _conclude(outcomes, data, seconds, prov, out, sys.stderr, started)
+            _write_set(outcomes, data, RunInfo(prov, baseline, started_at), out)
+            if archive_dir is not None:
+                archive.update(archive_dir)
+    return _conclude(outcomes, data, seconds, out, log, started)

@@ -1,0 +1,226 @@
+"""The "performance, round 2" targets, measured side by side in one run.
+
+    python -m benchmarks.round2 [--events 10M] [--repeats 3] [--sections …]
+
+Sections (all by default):
+
+* ``baselines`` — each metric on DuckDB against its hand-written single-query
+  equivalent (``benchmarks/baselines/*.sql``, same rows asserted), alternated.
+* ``postgres`` — every metric on the benchmark databases at 1M and at
+  ``--events`` (as of the synthetic history's end): growth and suite total.
+* ``snapshot`` — ``ihub snapshot`` against ``psql``'s binary COPY
+  (:mod:`benchmarks.snapshot_throughput`).
+* ``refresh`` — ``ihub snapshot --refresh`` after +1 % events against a full
+  snapshot of the same database (a throwaway copy of the benchmark database).
+
+Results go to ``benchmarks/results/round2.json``; ``python -m benchmarks.docgen``
+renders them into ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from benchmarks import baselines, snapshot_throughput
+from benchmarks.common import REPO
+
+OUTPUT = REPO / "benchmarks" / "results" / "round2.json"
+AS_OF = "2026-11-01T00:00:00Z"
+METRICS = ("friction", "bottlenecks", "funnel", "health", "health-trend", "propagation", "changes")
+SETTINGS: dict[str, dict[str, Any]] = {"health-trend": {"weeks": 12}}
+
+
+def _events(text: str) -> int:
+    text = text.strip().replace("_", "")
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:].lower(), 1)
+    return int(float(text[:-1] if scale > 1 else text) * scale)
+
+
+def _ihub(*args: str) -> float:
+    """Run ``python -m ihub_analysis ARGS`` as a user would; its wall time."""
+    start = time.perf_counter()
+    env = {**os.environ, "IHUB_STATEMENT_TIMEOUT": "0"}  # a busy machine is no error
+    subprocess.run(
+        [sys.executable, "-m", "ihub_analysis", *args],
+        stdout=subprocess.DEVNULL,
+        check=True,
+        env=env,
+    )
+    return time.perf_counter() - start
+
+
+def section_baselines(events: int, repeats: int, work: Path) -> dict[str, Any]:
+    """Metrics vs hand-written queries on a synthetic DuckDB file of ``events``."""
+    path = work / "synth.duckdb"
+    _ihub("synth", "--out", str(path), "--events", str(events))
+    result = baselines.measure(str(path), baselines.available(), repeats)
+    path.unlink()
+    return {"events": events, **result}
+
+
+def _pg_metrics(url: str) -> dict[str, float]:
+    from ihub_analysis.workbench import connect
+
+    times = {}
+    with connect(url) as wb:
+        for m in METRICS:
+            start = time.perf_counter()
+            wb.metric(m, as_of=AS_OF, **SETTINGS.get(m, {}))
+            times[m] = round(time.perf_counter() - start, 3)
+    return times
+
+
+def section_postgres(events: int, repeats: int) -> dict[str, Any]:
+    """Every metric at 1M and ``events`` on Postgres, runs alternating between the sizes."""
+    urls = {n: snapshot_throughput._database(n) for n in (1_000_000, events)}
+    runs: dict[int, list[dict[str, float]]] = {n: [] for n in urls}
+    load = os.getloadavg()[0]
+    for _ in range(repeats):
+        for n, url in urls.items():
+            runs[n].append(_pg_metrics(url))
+    medians = {
+        n: {m: round(statistics.median(r[m] for r in rs), 3) for m in METRICS}
+        for n, rs in runs.items()
+    }
+    small, big = medians[1_000_000], medians[events]
+    return {
+        "events": events,
+        "repeats": repeats,
+        "medians": {str(n): v for n, v in medians.items()},
+        "growth": {m: round(big[m] / small[m], 2) for m in METRICS},
+        "suite_s": {str(n): round(sum(v.values()), 2) for n, v in medians.items()},
+        "load_avg": [round(load, 2), round(os.getloadavg()[0], 2)],
+    }
+
+
+def section_snapshot(events: int, repeats: int) -> dict[str, Any]:
+    return snapshot_throughput.run(events, repeats)
+
+
+def section_refresh(events: int, repeats: int, work: Path) -> dict[str, Any]:
+    """Full snapshot vs ``--refresh`` after +1 % events, on a copy of the benchmark database."""
+    template = snapshot_throughput._database(events).rsplit("/", 1)[1]
+    name = f"ihub_bench_refresh_{uuid.uuid4().hex[:8]}"
+    admin = snapshot_throughput.ADMIN_URL
+    url = admin.rsplit("/", 1)[0] + f"/{name}"
+    create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+        sql.Identifier(name), sql.Identifier(template)
+    )
+    for attempt in range(120):  # the template must have no other sessions for a moment
+        try:
+            with psycopg.connect(admin, autocommit=True) as con:
+                con.execute(create)
+            break
+        except psycopg.errors.ObjectInUse:
+            if attempt == 119:
+                raise
+            time.sleep(5)
+    out = work / "refresh.duckdb"
+    full_out = work / "full.duckdb"
+    full_s, refresh_s = [], []
+    load = os.getloadavg()[0]
+    try:
+        _ihub("snapshot", url, str(out))
+        for _ in range(repeats):
+            with psycopg.connect(url, autocommit=True) as con:
+                con.execute(
+                    "INSERT INTO interaction_events (id, widget_id, event_type, actor_id, "
+                    "actor_type, view_context_ref, metadata, occurred_at) "
+                    "SELECT uuid_generate_v4(), widget_id, event_type, actor_id, actor_type, "
+                    "view_context_ref, metadata, now() FROM interaction_events LIMIT %s",
+                    [events // 100],
+                )
+                con.execute("VACUUM ANALYZE interaction_events")
+            refresh_s.append(_ihub("snapshot", url, str(out), "--refresh"))
+            full_s.append(_ihub("snapshot", url, str(full_out)))
+            full_out.unlink()
+        same = _counts(out) == _counts_pg(url)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as con:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            con.execute(drop.format(sql.Identifier(name)))
+        out.unlink(missing_ok=True)
+    return {
+        "events": events,
+        "added_per_round": events // 100,
+        "repeats": repeats,
+        "full_s": round(statistics.median(full_s), 3),
+        "refresh_s": round(statistics.median(refresh_s), 3),
+        "ratio": round(statistics.median(refresh_s) / statistics.median(full_s), 3),
+        "row_counts_match": same,
+        "load_avg": [round(load, 2), round(os.getloadavg()[0], 2)],
+    }
+
+
+def _counts(path: Path) -> dict[str, int]:
+    import duckdb
+
+    from ihub_analysis.schema import inter_hub_schema
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {
+            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # type: ignore[index]
+            for t in inter_hub_schema().table_names
+        }
+    finally:
+        con.close()
+
+
+def _counts_pg(url: str) -> dict[str, int]:
+    from ihub_analysis.schema import inter_hub_schema
+
+    with psycopg.connect(url) as con:
+        count = sql.SQL("SELECT count(*) FROM {}")
+        return {
+            t: con.execute(count.format(sql.Identifier(t))).fetchone()[0]  # type: ignore[index]
+            for t in inter_hub_schema().table_names
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.round2", description=__doc__)
+    p.add_argument("--events", type=_events, default=10_000_000)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--sections", default="baselines,postgres,snapshot,refresh")
+    p.add_argument("--output", type=Path, default=OUTPUT)
+    args = p.parse_args(argv)
+    previous = json.loads(args.output.read_text()) if args.output.exists() else {}
+    result: dict[str, Any] = {**previous}
+    with tempfile.TemporaryDirectory(prefix="ihub-round2-") as tmp:
+        work = Path(tmp)
+        for name in args.sections.split(","):
+            started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            print(f"round2: {name} …", file=sys.stderr, flush=True)
+            if name == "baselines":
+                data = section_baselines(args.events, args.repeats, work)
+            elif name == "postgres":
+                data = section_postgres(args.events, args.repeats)
+            elif name == "snapshot":
+                data = section_snapshot(args.events, args.repeats)
+            elif name == "refresh":
+                data = section_refresh(args.events, args.repeats, work)
+            else:
+                raise SystemExit(f"unknown section {name}")
+            result[name] = {"started": started, **data}
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"round2: results in {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+-- span_events: the interaction events between :events_from and :events_until (literal
+-- bounds that hold every activity interval, computed with the evaluation points: a
+-- planner can estimate literals, not subqueries), each with its time bucket.
+-- Bucket b of width :bucket_seconds is [origin + b w, origin + (b + 1) w) with origin
+-- :bucket_origin (the latest evaluation point), so the points' windows start and end
+-- on bucket edges (one bucket per window for a single point, days for weekly points).
+-- date_part('epoch') is a double on both engines and far cheaper than a time-zone-aware
+-- date_trunc. Read twice (event_buckets, interval_activity): Postgres scans the table
+-- once into the shared result; DuckDB inlines it and scans twice, the second time
+-- only the parts the join needs.
+SELECT
+    e.widget_id,
+    e.occurred_at,
+    e.event_type,
+    CAST(floor((date_part('epoch', e.occurred_at) - date_part('epoch', :bucket_origin)) / :bucket_seconds) AS INTEGER) AS bucket
+FROM interaction_events AS e
+WHERE e.occurred_at >= :events_from
+    AND e.occurred_at < :events_until
