@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+SPARK_STAMP := $(VENV)/.spark-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint format lab bench bench-quick browser clean
+.PHONY: help install install-spark demo test test-fast lint format lab bench bench-quick browser clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -18,13 +19,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv with the package and its dev tools
 
+$(SPARK_STAMP): $(STAMP)
+	scripts/install-java.sh
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	touch $(SPARK_STAMP)
+
+install-spark: $(SPARK_STAMP)  ## add the spark extra (pyspark, sqlglot; Spark needs Java 17)
+
 demo: install  ## build the demo snapshot (if missing) and render every report into reports/
 	$(BIN)/ihub demo
 
 browser:  ## install Debian's chromium for the browser test (needs root or sudo)
 	scripts/install-chromium.sh
 
-test: install browser  ## run the whole test suite (needs the local PostgreSQL)
+test: install install-spark browser  ## run the whole test suite (needs the local PostgreSQL)
 	$(BIN)/python -m pytest -n 2
 
 test-fast: install  ## tests without the slow and browser ones

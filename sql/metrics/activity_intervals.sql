@@ -3,8 +3,10 @@
 --   window  - a scored widget's friction window [T - W, T)
 --   before  - [deployed_at - 14 d, deployed_at) of a linked deployment (regression rule b)
 --   after   - [deployed_at, min(deployed_at + 14 d, T))
+-- (point_id, widget_id, kind, deployment_id) is unique, so the numbering is the same on
+-- every engine; Spark also requires an ordered window for row_number.
 SELECT
-    row_number() OVER () AS interval_id,
+    row_number() OVER (ORDER BY point_id, widget_id, kind, deployment_id) AS interval_id,
     i.*
 FROM (
     SELECT

@@ -100,7 +100,8 @@ def _add_source(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--source",
         metavar="S",
-        help="DuckDB file or postgresql:// URL (default: $IHUB_SOURCE, else data/demo.duckdb)",
+        help="DuckDB file, postgresql:// URL, parquet:DIR or spark:DIR "
+        "(default: $IHUB_SOURCE, else data/demo.duckdb)",
     )
 
 
@@ -265,6 +266,27 @@ def build_parser() -> argparse.ArgumentParser:
         "new interaction events where the source proves that safe (else: all again)",
     )
     p.set_defaults(func=_cmd_snapshot)
+
+    p = sub.add_parser(
+        "export",
+        help="export every Inter-Hub table to an exchange format",
+        description="Export every Inter-Hub table to files other engines read.",
+    )
+    exsub = p.add_subparsers(dest="export_format", metavar="FORMAT", parser_class=_Parser)
+    exsub.required = True
+    pe = exsub.add_parser(
+        "parquet",
+        help="every table as Parquet (events partitioned by day), for DuckDB or Spark",
+        description="Write every Inter-Hub table of SOURCE (a DuckDB file or a postgresql:// "
+        "URL, read as one consistent snapshot) as Parquet into DIR: one folder per table, "
+        "interaction_events partitioned by UTC day (day=YYYY-MM-DD), and _ihub_meta.json "
+        "with taken_at, row counts and the schema fingerprint. DIR appears complete or not "
+        "at all; a previous export there is replaced. Credentials are not copied. "
+        "Read it back with --source parquet:DIR (DuckDB) or spark:DIR (Apache Spark).",
+    )
+    pe.add_argument("source", metavar="SOURCE", help="DuckDB file or postgresql:// URL")
+    pe.add_argument("out", type=Path, metavar="DIR")
+    pe.set_defaults(func=_cmd_export_parquet)
 
     p = sub.add_parser(
         "metrics",
@@ -487,6 +509,14 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
     check_output(args.out, stream_ok=False)  # before connecting: nothing to undo
     take = refresh_snapshot if args.refresh else take_snapshot
     result = take(args.source, args.out, progress=_progress_wanted())
+    print(result.describe())
+    return 0
+
+
+def _cmd_export_parquet(args: argparse.Namespace) -> int:
+    from ihub_analysis.parquet_export import export_parquet
+
+    result = export_parquet(args.source, args.out, progress=_progress_wanted())
     print(result.describe())
     return 0
 

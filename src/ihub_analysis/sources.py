@@ -58,7 +58,7 @@ class SnapshotMeta:
 class SourceSpec:
     """A parsed source string: every displayed and connecting form derives from this parse."""
 
-    kind: str  # "duckdb" | "postgres" (more kinds register in _SCHEMES)
+    kind: str  # "duckdb" | "postgres" | "parquet" | "spark" (more kinds register in _SCHEMES)
     location: str  # file path, or the URL rendered from ``url`` (may hold a password;
     # SQLAlchemy's rendering, not libpq's: connect with ``connect_kwargs()``)
     text: str  # as given: never shown, only used to scrub echoes of it
@@ -155,6 +155,8 @@ _SCHEMES: dict[str, Callable[[str, str], SourceSpec]] = {
     "postgres": _parse_postgres,
     "postgresql+psycopg": _parse_postgres,
     "duckdb": _parse_duckdb,
+    # Spark Connect: sc://host:port/;data=DIR, parsed by pyspark (sources_spark)
+    "sc": lambda text, _scheme: SourceSpec("spark", text, text),
 }
 
 
@@ -163,6 +165,9 @@ def parse_source(text: str) -> SourceSpec:
     text = text.strip()
     if not text:
         raise SourceError("empty source: give a DuckDB file or a postgresql:// URL")
+    for prefix in ("parquet:", "spark:"):  # an export directory (sources_parquet/_spark)
+        if text.lower().startswith(prefix) and not text.lower().startswith(prefix + "//"):
+            return SourceSpec(prefix[:-1], text[len(prefix) :], text)
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
     if scheme in _SCHEMES:
         return _SCHEMES[scheme](text, scheme)
@@ -590,4 +595,12 @@ def open_source(text: str, *, statement_timeout: str | None = None) -> Source:
     spec = parse_source(text)
     if spec.kind == "postgres":
         return PostgresSource(spec, statement_timeout=statement_timeout)
+    if spec.kind == "parquet":
+        from ihub_analysis.sources_parquet import ParquetSource
+
+        return ParquetSource(spec)
+    if spec.kind == "spark":
+        from ihub_analysis.sources_spark import SparkSource
+
+        return SparkSource(spec)
     return DuckDBSource(spec)

@@ -28,7 +28,7 @@ from ihub_analysis.errors import BadInput
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 #: sqlglot dialect per source kind.
-DIALECTS = {"duckdb": "duckdb", "postgres": "postgres"}
+DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "parquet": "duckdb", "spark": "postgres"}
 
 #: Statement types a query may be (the root of the parse tree).
 _QUERY_ROOTS: tuple[type[exp.Expression], ...] = (
