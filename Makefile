@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SPARK_STAMP := $(VENV)/.spark-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-spark demo test test-fast lint format lab bench bench-quick browser clean
+.PHONY: help install install-spark demo test test-spark test-fast lint format lab bench bench-quick browser clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -32,8 +32,11 @@ demo: install  ## build the demo snapshot (if missing) and render every report i
 browser:  ## install Debian's chromium for the browser test (needs root or sudo)
 	scripts/install-chromium.sh
 
-test: install install-spark browser  ## run the whole test suite (needs the local PostgreSQL)
-	$(BIN)/python -m pytest -n 2
+test: install browser  ## run the whole test suite (needs the local PostgreSQL; Spark parity: make test-spark)
+	$(BIN)/python -m pytest -n 2 -m "not spark"
+
+test-spark: install-spark  ## the Spark parity test alone (slow: one local Spark session)
+	$(BIN)/python -m pytest -m spark
 
 test-fast: install  ## tests without the slow and browser ones
 	$(BIN)/python -m pytest -n 2 -m "not slow and not browser"
