@@ -18,28 +18,14 @@ import polars as pl
 import psycopg
 import pytest
 from builder import T, World, days
+from conftest import METRIC_METHODS
 from polars.testing import assert_frame_equal
 
 import ihub_analysis
 from ihub_analysis.metrics import cache
 from ihub_analysis.settings import Settings
 
-METHODS = (
-    "friction",
-    "friction_history",
-    "bottlenecks",
-    "funnel",
-    "funnel_annotations",
-    "health",
-    "health_trend",
-    "health_arrows",
-    "recorded_health",
-    "propagation",
-    "changes",
-    "changes_summary",
-    "change_widgets",
-    "change_signals",
-)
+METHODS = tuple(METRIC_METHODS)
 
 
 def world(events: int = 30) -> World:
