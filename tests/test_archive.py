@@ -24,7 +24,7 @@ from test_hostile_reports import injected, parse_page
 
 from ihub_analysis import cli
 from ihub_analysis.reports import archive, manifest
-from ihub_analysis.reports.catalog import NOTEBOOKS_ENV, REPORTS
+from ihub_analysis.reports.catalog import NOTEBOOKS_ENV, REPORTS, dossier_spec
 from ihub_analysis.timeutil import iso_utc
 
 slow = pytest.mark.slow
@@ -34,7 +34,7 @@ AS_OFS = (T - days(60), T - days(30), T)
 def figure_notebooks(folder: Path, *, broken: str | None = None) -> Path:
     """Quick notebooks: contract parameters plus ``compare_to``; a few headline figures."""
     folder.mkdir(parents=True, exist_ok=True)
-    for spec in REPORTS.values():
+    for spec in (*REPORTS.values(), dossier_spec("any")):  # every hub's dossier too
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {
             "name": "python3",
@@ -42,7 +42,8 @@ def figure_notebooks(folder: Path, *, broken: str | None = None) -> Path:
             "language": "python",
         }
         params = nbformat.v4.new_code_cell(
-            "source = ''\nas_of = None\nsettings = {}\nreport_mode = False\ncompare_to = None"
+            "source = ''\nas_of = None\nsettings = {}\nreport_mode = False\n"
+            "compare_to = None\nhub = None"
         )
         params.metadata["tags"] = ["parameters"]
         body = (
@@ -101,12 +102,13 @@ def test_three_scheduled_runs_make_a_history(world: str, tmp_path: Path) -> None
         data = json.loads((folder / "manifest.json").read_text())
         validate(data)
         assert data["as_of"] == iso_utc(as_of)
-        # "since the last review" is the previous run, with no flag
-        assert data["compare_to"] == (iso_utc(previous) if previous else None)
+        # "since the last review" is the previous run, with no flag; the first run has
+        # none, so it compares with compare_days (28) before its as_of, like --out runs
+        baseline = previous if previous else as_of - days(28)
+        assert data["compare_to"] == iso_utc(baseline)
         executed = nbformat.read(folder / "changes.ipynb", as_version=4)
         printed = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
-        expected = f"'{iso_utc(previous)}'" if previous else "None"
-        assert f"compare_to {expected.strip(chr(39))}" in printed
+        assert f"compare_to {iso_utc(baseline)}" in printed
         assert {r["status"] for r in data["reports"]} == {"rendered"}
         for entry in data["reports"]:
             assert entry["sha256"] == manifest.sha256(folder / entry["file"])
@@ -148,7 +150,8 @@ def test_rerunning_an_as_of_replaces_only_that_run(world: str, tmp_path: Path) -
     assert "RuntimeError: broken health" in health["failed_cell"]
     assert health["failed_notebook"] == "failed/health.ipynb"
     assert health["sha256"] == manifest.sha256(arch / archive.stamp(AS_OFS[0]) / "health.html")
-    assert data["compare_to"] is None  # nothing before the oldest run
+    # nothing before the oldest run: compare_days (28) before its as_of
+    assert data["compare_to"] == iso_utc(AS_OFS[0] - days(28))
     assert (arch / "latest").resolve().name == archive.stamp(AS_OFS[1])  # still the newest
 
 

@@ -568,7 +568,7 @@ def test_failing_notebook_names_the_cell_and_keeps_the_previous_html(
     broken: tuple[Run, int, bytes],
 ) -> None:
     run, index, previous = broken
-    assert run.status == 1
+    assert run.status == 1, run.stderr
     message = next(ln for ln in run.stderr.splitlines() if "report health" in ln)
     assert f"cell {index}" in message
     assert "undefined_helper()  # broken on purpose" in message

@@ -32,7 +32,7 @@ from conftest import REPO
 from test_charts import chart_world
 
 from ihub_analysis.reports import archive, manifest
-from ihub_analysis.reports.catalog import NOTEBOOKS_ENV, REPORTS
+from ihub_analysis.reports.catalog import NOTEBOOKS_ENV, REPORTS, dossier_spec
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -97,7 +97,7 @@ def kernel_notebooks(folder: Path) -> Path:
     """Small notebooks that keep the contract and query the source from the kernel, which
     can only work if the kernel, too, finds the password in the password file."""
     folder.mkdir(parents=True)
-    for spec in REPORTS.values():
+    for spec in (*REPORTS.values(), dossier_spec("any")):  # every hub's dossier too
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {
             "name": "python3",
@@ -105,7 +105,7 @@ def kernel_notebooks(folder: Path) -> Path:
             "language": "python",
         }
         params = nbformat.v4.new_code_cell(
-            "source = ''\nas_of = None\nsettings = {}\nreport_mode = False"
+            "source = ''\nas_of = None\nsettings = {}\nreport_mode = False\nhub = None"
         )
         params.metadata["tags"] = ["parameters"]
         body = (

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import threading
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -251,6 +252,49 @@ class Source(ABC):
         self.close()
 
 
+#: Read-only, locked-down DuckDB connections by resolved file path, with their users.
+#: DuckDB shares one database instance per file within a process, and once its
+#: configuration is locked a second connection could not set its session (time zone):
+#: so every source of one file in a process uses the same connection.
+_SHARED: dict[str, tuple[Any, int]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _open_shared(path: Path) -> str:
+    """Open (or reuse) the locked-down read-only connection of ``path``; return its key."""
+    import duckdb
+
+    key = str(path.resolve())
+    with _SHARED_LOCK:
+        if key in _SHARED:
+            con, users = _SHARED[key]
+            _SHARED[key] = (con, users + 1)
+            return key
+        try:
+            con = duckdb.connect(key, read_only=True)
+        except duckdb.Error as exc:
+            raise SourceError(f"cannot open {path} as DuckDB: {_first_line(str(exc))}") from None
+        try:
+            con.execute("SET TimeZone = 'UTC'").fetchall()
+            _lock_down(con)
+        except duckdb.Error as exc:
+            con.close()
+            raise SourceError(f"cannot read {path} as DuckDB: {_first_line(str(exc))}") from None
+        _SHARED[key] = (con, 1)
+        return key
+
+
+def _close_shared(key: str) -> None:
+    """One user fewer; the last one closes the connection."""
+    with _SHARED_LOCK:
+        con, users = _SHARED[key]
+        if users > 1:
+            _SHARED[key] = (con, users - 1)
+            return
+        del _SHARED[key]
+    con.close()
+
+
 class DuckDBSource(Source):
     kind = "duckdb"
 
@@ -262,13 +306,9 @@ class DuckDBSource(Source):
         self.spec = spec
         path = Path(spec.location)
         check_duckdb_file(path)  # a FIFO would block connect() forever
+        self._key = _open_shared(path)  # the same file twice in one process: one connection
+        self.con = _SHARED[self._key][0]
         try:
-            self.con = duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as exc:
-            raise SourceError(f"cannot open {path} as DuckDB: {_first_line(str(exc))}") from None
-        try:
-            self.con.execute("SET TimeZone = 'UTC'").fetchall()
-            _lock_down(self.con)
             names = {
                 r[0]
                 for r in self.con.execute(
@@ -280,11 +320,14 @@ class DuckDBSource(Source):
             self.tables = self._check_inter_hub(names)
             check_columns(self.con, self.tables, self.display)
         except duckdb.Error as exc:  # e.g. a truncated file: its catalog is unreadable
-            self.con.close()
+            self._release()
             raise SourceError(f"cannot read {path} as DuckDB: {_first_line(str(exc))}") from None
         except BaseException:
-            self.con.close()  # do not keep the file open behind a refused source
+            self._release()  # do not keep the file open behind a refused source
             raise
+
+    def _release(self) -> None:
+        _close_shared(self._key)
 
     def query(self, sql: str) -> pl.DataFrame:
         import duckdb
@@ -324,7 +367,9 @@ class DuckDBSource(Source):
         return dt.datetime.now(dt.UTC)
 
     def close(self) -> None:
-        self.con.close()
+        if self._key is not None:
+            self._release()
+            self._key = None
 
 
 #: Settings that close a DuckDB connection to everything but the open snapshot,

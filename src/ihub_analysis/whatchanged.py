@@ -376,6 +376,7 @@ def funnel_changes_html(comparison: pl.DataFrame, base: dt.datetime) -> str:
             "p90_days_delta": "{:+.1f} d",
         },
         empty="The funnel has no steps to compare.",
+        title="Funnel steps now and at the baseline",
     )
 
 
@@ -456,6 +457,7 @@ def propagation_changes_html(comparison: pl.DataFrame, base: dt.datetime) -> str
             "hub_count": "Hubs now",
         },
         empty="No cross-hub pattern appeared, faded or changed.",
+        title="Cross-hub patterns that appeared or faded",
     )
 
 
@@ -483,6 +485,7 @@ def deployments_since_html(changes: pl.DataFrame, base: dt.datetime) -> str:
         },
         formats={"delta": "{:+.1f}"},
         empty="No deployment since the baseline.",
+        title="Deployments since the baseline",
     )
 
 
