@@ -17,7 +17,13 @@ steadier figure.  The suite's time is the sum of its metrics' own times inside
 the worker (interpreter start excluded), as in the engine benchmarks.
 
     python -m benchmarks.report_pipeline --snapshot S.duckdb [--pg URL] \\
-        [--base /tmp/base] [--demo-snapshot demo.duckdb] [--rounds 3] [--out FILE]
+        [--base /tmp/base] [--demo-snapshot demo.duckdb] [--rounds 3] [--out FILE] \\
+        [--steps suite_pg,report_pg] [--note TEXT]
+    python -m benchmarks.report_pipeline --merge A.json B.json --out FILE [--note TEXT]
+
+``--steps`` runs only some steps (e.g. the slow Postgres pair in a run of its
+own, at the same time as the others); ``--merge`` pools such runs' steps into
+one result, spanning from the first start to the last end.
 """
 
 from __future__ import annotations
@@ -169,9 +175,32 @@ def steps_from_log(log: Path) -> list[Step]:
     return found
 
 
+def merge(paths: list[Path], out: Path, note: str | None) -> dict[str, Any]:
+    """Pool the steps of several result files (runs made at the same time) into ``out``."""
+    runs = sorted(
+        (json.loads(p.read_text(encoding="utf-8")) for p in paths), key=lambda r: r["started"]
+    )
+    steps = [Step(**s) for r in runs for s in r["steps"]]
+    header: dict[str, Any] = {
+        "started": runs[0]["started"],
+        "load_avg_start": runs[0]["load_avg_start"],
+        "argv": [r["argv"] for r in runs],
+    }
+    if note:
+        header["note"] = note
+    last = max(runs, key=lambda r: r["finished"])
+    result = save(out, header, steps)
+    result.update(finished=last["finished"], load_avg_end=last["load_avg_end"])
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.report_pipeline")
-    parser.add_argument("--snapshot", required=True, help="DuckDB snapshot (e.g. 10M events)")
+    parser.add_argument("--merge", type=Path, nargs="+", help="result files to pool into --out")
+    parser.add_argument("--note", help="a sentence on this run, shown in the doc")
+    parser.add_argument("--steps", help="only these steps, comma-separated (default: all)")
+    parser.add_argument("--snapshot", help="DuckDB snapshot (e.g. 10M events)")
     parser.add_argument("--pg", help="live Postgres URL with the same data")
     parser.add_argument("--base", type=Path, help="checkout (with .venv) to compare the demo with")
     parser.add_argument("--demo-snapshot", type=Path, help="an existing demo.duckdb to render")
@@ -180,8 +209,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--steps-from-log", type=Path, help="add the steps of an earlier run's log")
     args = parser.parse_args(argv)
+    if args.merge:
+        print(json.dumps(merge(args.merge, args.out, args.note)["ratios"], indent=2))
+        return 0
+    if not args.snapshot:
+        parser.error("--snapshot is required (unless --merge)")
+    wanted = set(args.steps.split(",")) if args.steps else None
     steps: list[Step] = steps_from_log(args.steps_from_log) if args.steps_from_log else []
-    header = {"started": now_iso(), "load_avg_start": load_avg(), "argv": sys.argv}
+    header: dict[str, Any] = {"started": now_iso(), "load_avg_start": load_avg(), "argv": sys.argv}
+    if args.note:
+        header["note"] = args.note
     with tempfile.TemporaryDirectory(prefix="ihub-bench-report-") as tmp:
         scratch = Path(tmp)
         demo_dirs: dict[str, Path] = {}
@@ -222,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                     ("demo_base", lambda: demo("demo_base", base_python, demo_dirs["base"])),
                 ]
                 plan += pair if k % 2 == 0 else pair[::-1]  # alternate which goes first
+            plan = [(name, step) for name, step in plan if wanted is None or name in wanted]
             for name, step in plan if k % 2 == 0 else plan[::-1]:
                 measured = step()
                 steps.append(measured)
