@@ -130,6 +130,8 @@ RATIOS = (
     ("report_duckdb_base", "suite_duckdb", "inner_s"),
     ("report_duckdb_base", "report_duckdb", "wall_s"),
     ("demo_base", "demo_new", "wall_s"),
+    ("report_duckdb_fresh", "report_duckdb_warm", "wall_s"),
+    ("demo_fresh", "demo_warm", "wall_s"),
 )
 
 
@@ -203,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snapshot", help="DuckDB snapshot (e.g. 10M events)")
     parser.add_argument("--pg", help="live Postgres URL with the same data")
     parser.add_argument("--base", type=Path, help="checkout (with .venv) to compare the demo with")
+    parser.add_argument(
+        "--base-name",
+        default="base",
+        help="suffix of the base checkout's steps (base: commit 456a066; fresh: the commit "
+        "before warm kernels; then this checkout's are report_duckdb_warm and demo_warm, so "
+        "that runs can be pooled with --merge and every ratio stays within one run)",
+    )
     parser.add_argument("--demo-snapshot", type=Path, help="an existing demo.duckdb to render")
     parser.add_argument("--as-of", default=AS_OF, help=f"T of suites and reports ({AS_OF})")
     parser.add_argument("--rounds", type=int, default=3)
@@ -219,8 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     header: dict[str, Any] = {"started": now_iso(), "load_avg_start": load_avg(), "argv": sys.argv}
     if args.note:
         header["note"] = args.note
-    with tempfile.TemporaryDirectory(prefix="ihub-bench-report-") as tmp:
-        scratch = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="ihub-bench-report-") as tmp_name:
+        scratch = Path(tmp_name)
         demo_dirs: dict[str, Path] = {}
         if args.base and args.demo_snapshot:
             for side in ("new", "base"):
@@ -228,12 +237,18 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copy(args.demo_snapshot, scratch / side / "data" / "demo.duckdb")
                 demo_dirs[side] = scratch / side
         base_python = str(args.base / ".venv" / "bin" / "python") if args.base else None
+        base_report, base_demo = f"report_duckdb_{args.base_name}", f"demo_{args.base_name}"
+        warm = args.base_name == "fresh"
+        new_report, new_demo = (
+            ("report_duckdb_warm", "demo_warm") if warm else ("report_duckdb", "demo_new")
+        )
+        snapshot, as_of = args.snapshot, args.as_of
         for k in range(args.rounds):
             plan: list[tuple[str, Any]] = [
                 ("suite_duckdb", lambda: suite("suite_duckdb", args.snapshot, args.as_of)),
                 (
-                    "report_duckdb",
-                    lambda: report("report_duckdb", PYTHON, args.snapshot, args.as_of, scratch),
+                    new_report,
+                    lambda: report(new_report, PYTHON, args.snapshot, args.as_of, scratch),
                 ),
             ]
             if args.pg:
@@ -247,16 +262,14 @@ def main(argv: list[str] | None = None) -> int:
             if base_python:
                 plan.append(
                     (
-                        "report_duckdb_base",
-                        lambda: report(
-                            "report_duckdb_base", base_python, args.snapshot, args.as_of, scratch
-                        ),
+                        base_report,
+                        lambda: report(base_report, base_python, snapshot, as_of, scratch),
                     )
                 )
             if demo_dirs and base_python:
                 pair = [
-                    ("demo_new", lambda: demo("demo_new", PYTHON, demo_dirs["new"])),
-                    ("demo_base", lambda: demo("demo_base", base_python, demo_dirs["base"])),
+                    (new_demo, lambda: demo(new_demo, PYTHON, demo_dirs["new"])),
+                    (base_demo, lambda: demo(base_demo, base_python, demo_dirs["base"])),
                 ]
                 plan += pair if k % 2 == 0 else pair[::-1]  # alternate which goes first
             plan = [(name, step) for name, step in plan if wanted is None or name in wanted]
