@@ -164,9 +164,9 @@ def compose(
     ordered = _order(target, relations)
 
     def hint(name: str) -> str:
-        if materialize:
-            return "MATERIALIZED "
-        return "NOT MATERIALIZED " if name in INLINED else ""
+        if name in INLINED:
+            return "NOT MATERIALIZED "
+        return "MATERIALIZED " if materialize else ""
 
     body = ",\n".join(f"{name} AS {hint(name)}(\n{relations[name]}\n)" for name in ordered)
     sql = f"WITH\n{body}\nSELECT * FROM {target}"
