@@ -41,9 +41,10 @@ partial_buckets AS (
     WHERE hi_bucket < hi_ceil_bucket
 ),
 edge_buckets AS (
-    -- raw events, but only in the buckets an interval covers partially, and only of
-    -- the widgets that have such buckets (a cheap filter first, which keeps the join
-    -- to their events)
+    -- raw events, but only those in a bucket some interval covers partially: a cheap
+    -- filter on (widget, bucket) first, so the join sees few events. `IS TRUE` keeps
+    -- it a filter (a hashed subplan per event) on Postgres, which would otherwise
+    -- plan it as a semi-join by sorting every event of the range
     SELECT
         o.interval_id,
         count(*) AS events,
