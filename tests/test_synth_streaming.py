@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from ihub_analysis.cli import _event_count, main
 from ihub_analysis.synth import DEFAULT_END, draft, synthesize_duckdb
 from ihub_analysis.synth.traffic import CHUNK_EVENTS, Chunk, event_chunks
 from ihub_analysis.synth.vocab import EVENT_TYPES
@@ -139,3 +140,12 @@ def test_peak_memory_hardly_grows_with_the_event_count(tmp_path: Path) -> None:
     small = _peak_mb(200_000, tmp_path / "small.duckdb")
     big = _peak_mb(3_000_000, tmp_path / "big.duckdb")
     assert big - small < 180, (small, big)
+
+
+def test_the_cli_takes_a_hundred_million_events_and_still_refuses_typos(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _event_count("100000000") == 100_000_000
+    assert main(["synth", "--out", str(tmp_path / "x.duckdb"), "--events", "10" * 6]) == 2
+    assert "at most 1,000,000,000 events" in capsys.readouterr().err
+    assert not (tmp_path / "x.duckdb").exists()
