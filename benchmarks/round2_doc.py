@@ -203,6 +203,13 @@ def _ladder_section(ladder: dict[str, Any]) -> list[str]:
             f"time {g['synth_s']:g}×, synthesis peak RSS {g['synth_rss']:g}×, file size "
             f"{g['file_bytes']:g}×, metric suite {g['suite_s']:g}×.",
             "",
+            f"The machine was shared ({ladder.get('cpus', '?')} cores; load averages in the "
+            "table): the times are several times a quiet machine's — compare the 10M row with "
+            "the quiet ladder above — so read the growth between the sizes, measured in the "
+            "same run, and the memory, which load does not change. The memory of the metric "
+            "suite is DuckDB's own while it runs a metric (no limit is set for queries); the "
+            "largest, `changes`, is the one to watch beyond 100M.",
+            "",
         ]
     return lines
 

@@ -140,8 +140,7 @@ def event_chunks(counts: np.ndarray, size: int = CHUNK_EVENTS) -> list[Chunk]:
     per_day = counts.sum(axis=0)
     chunks: list[Chunk] = []
     start, total = 0, 0
-    for d, n in enumerate(per_day):
-        n = int(n)
+    for d, n in enumerate(per_day.tolist()):
         if n > size:
             if d > start:
                 chunks.append(Chunk(start, d))
