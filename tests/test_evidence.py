@@ -226,3 +226,30 @@ def test_evidence_adds_up_with_infinite_times(tmp_path) -> None:  # type: ignore
     assert ev.annotations.filter(pl.col("retracted")).height == 0  # infinite: not set
     assert "high" not in ev.annotations["severity"].to_list()  # unknown creation time
     assert ev.activity["events"].sum() == score["interaction_count"]
+
+
+def test_hub_evidence_in_a_report_run_equals_the_hub_alone(open_world: OpenWorld) -> None:
+    """In a report run every hub's evidence is cut from one all-widget query; the cut must
+    equal the hub's own query, frame by frame, for every hub (and twice: from the cache)."""
+    from test_metric_health import health_world
+
+    from ihub_analysis.metrics import cache
+    from ihub_analysis.metrics.evidence import hub_evidence, hub_slugs
+
+    world = health_world()
+    extra = world.hub("second")
+    widget = world.widget(extra, "Lone")
+    world.spread(widget, 40, T - days(20), T - days(1), "error")
+    world.annotation(widget, T - days(2), severity="critical")
+    wb = open_world(world)
+    slugs = hub_slugs(wb, as_of=T)
+    assert len(slugs) >= 2
+    alone = {slug: hub_evidence(wb, slug, as_of=T).frames() for slug in slugs}
+    with cache.run_scoped(wb):
+        for _ in range(2):
+            for slug in slugs:
+                shared = hub_evidence(wb, slug, as_of=T).frames()
+                assert shared.keys() == alone[slug].keys()
+                for name, frame in shared.items():
+                    assert frame.equals(alone[slug][name]), (slug, name)
+    assert any(alone[s]["widgets"].height for s in slugs)

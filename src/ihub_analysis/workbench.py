@@ -31,6 +31,7 @@ from ihub_analysis.metrics.compare import (
 )
 from ihub_analysis.metrics.derived import build_patterns, trend_arrows
 from ihub_analysis.metrics.inputs import (
+    DAY_BUCKET_ENGINES,
     eval_points_relation,
     event_span,
     scalar_settings,
@@ -68,8 +69,6 @@ REQUIRED_TABLES: dict[str, tuple[str, ...]] = {
 
 #: The models whose evaluation points come from deployments, not from T.
 _CHANGE_OVERRIDES = {"eval_points": "change_points", "point_widgets": "change_point_widgets"}
-#: Sources whose metrics count events in day buckets (see ``event_span``).
-_DAY_BUCKET_ENGINES = frozenset({"duckdb", "parquet"})
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
@@ -248,7 +247,7 @@ class Workbench:
             inputs=inputs,
             scalars={
                 **scalar_settings(s, t),
-                **event_span(points, s, t, day_buckets=self.source.kind in _DAY_BUCKET_ENGINES),
+                **event_span(points, s, t, day_buckets=self.source.kind in DAY_BUCKET_ENGINES),
             },
             tables=self.source.tables,
             overrides=_CHANGE_OVERRIDES if plan.points == "deployments" else None,

@@ -79,6 +79,10 @@ def scalar_settings(s: Settings, as_of: dt.datetime) -> dict[str, SqlValue]:
 DAY_SECONDS = 86_400
 
 
+#: Sources whose metrics count events in day buckets (see ``event_span``).
+DAY_BUCKET_ENGINES = frozenset({"duckdb", "parquet"})
+
+
 def event_span(
     points: Sequence[tuple[int, dt.datetime, dt.datetime]] | None,
     s: Settings,
