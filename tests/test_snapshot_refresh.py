@@ -130,7 +130,7 @@ def test_refresh_copies_only_new_events(source: str, tmp_path: Path) -> None:
         )
     result = refresh_snapshot(source, out, progress=False)
     assert isinstance(result, RefreshResult)
-    assert result.full_reason is None
+    assert result.full_reason is None, result.full_reason
     # only the new rows and the hour before the previous snapshot travel again
     assert EVENTS // 100 <= result.partial["interaction_events"] < EVENTS // 10
     assert _meta(out)[0] > before
@@ -191,7 +191,7 @@ def test_interrupted_refresh_keeps_the_previous_snapshot(
     def boom(*_: object, **__: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(snapshot_refresh._Refresh, "_copy", boom)
+    monkeypatch.setattr(snapshot_refresh, "_copy_table", boom)
     with pytest.raises(KeyboardInterrupt):
         refresh_snapshot(source, out, progress=False)
     assert _tables(out) == old
