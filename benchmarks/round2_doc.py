@@ -157,9 +157,58 @@ def render(path: Path = ROUND2) -> list[str]:
             "`ihub snapshot SOURCE OUT --refresh` on the previous snapshot and a full "
             f"`ihub snapshot` beside it ({ref['repeats']} rounds, {_load(ref)}). Row counts of "
             f"the refreshed file match the source: {'yes' if ref['row_counts_match'] else 'NO'}.",
+        ]
+        lines += _refresh_details(ref)
+    snap = r.get("snapshot")
+    if snap:
+        lo, hi = snap["pair_ratio"]["min"], snap["pair_ratio"]["max"]
+        lines += [
+            "### Full snapshot against psql",
+            "",
+            f"`benchmarks/snapshot_throughput.run`: {snap['rows']:,} rows in {snap['tables']} "
+            f"tables, {snap['repeats']} alternated rounds after a warm-up ({_load(snap)}). "
+            f"`ihub snapshot` {_s(snap['ihub_snapshot']['median'])}, psql binary COPY "
+            f"{_s(snap['psql_binary']['median'])}, psql CSV COPY "
+            f"{_s(snap['psql_csv']['median'])} (medians); ratio of medians "
+            f"{snap['ratio']:.2f}×, per-round ratios {lo:.2f}–{hi:.2f}×.",
             "",
         ]
     lines += _REMAINS
+    return lines
+
+
+def _refresh_details(ref: dict[str, Any]) -> list[str]:
+    """The refreshed file against the full one, each round, and the profiled round."""
+    lines: list[str] = []
+    if "tables_differing_from_full" in ref:
+        differing = ref["tables_differing_from_full"]
+        lines.append(
+            " Its contents equal those of the last full snapshot, table by table: "
+            + ("yes." if not differing else f"NO ({', '.join(differing)}).")
+        )
+    lines.append("")
+    rounds = ref.get("rounds")
+    if rounds:
+        lines.append(
+            "Rounds (refresh / full): "
+            + "; ".join(f"{_s(x['refresh_s'])} / {_s(x['full_s'])}" for x in rounds)
+            + "."
+        )
+        lines.append("")
+    prof = ref.get("profile")
+    if prof:
+        lines += [
+            "One more round under cProfile, in process (the steps nest; waits are the time "
+            f"spent blocked on the server). It did: {prof['describe']}. Importing the CLI "
+            f"module alone takes {_s(prof['import_cli_s'])}; the rest of a run's wall time "
+            "beyond the in-process total is starting the interpreter and importing DuckDB, "
+            "Arrow and numpy.",
+            "",
+            "| step | seconds |",
+            "| --- | --- |",
+        ]
+        lines += [f"| {k} | {_s(v)} |" for k, v in prof["steps_s"].items()]
+        lines.append("")
     return lines
 
 

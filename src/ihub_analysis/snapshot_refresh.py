@@ -8,18 +8,18 @@ snapshot as it was.  Each table is, by what can be proved about it:
 * **unchanged** — skipped.  Proved by the row versions' ``xmin`` (see
   :mod:`ihub_analysis.snapshot_state`): no row written since the previous
   snapshot's mark, as many rows as the file holds, the same file node.  One
-  query over the small tables; ``interaction_events`` is not checked this way
-  (a scan of its heap costs more than the copy it could save).
+  query over every table not appended to (for those, a scan of their heap
+  would cost more than the copy it could save).
 * **appended** — ``interaction_events`` when the source proves it append-only:
   enabled BEFORE triggers refuse every UPDATE and DELETE, and neither they nor
   their functions were written since the previous snapshot (disabling a trigger
   rewrites its catalog row), and the table kept its file node (TRUNCATE gives a
-  new one).  Its rows from a little before the previous ``taken_at`` on
-  (:data:`OVERLAP`, for transactions that were open at that moment) are
-  replaced; the older part is kept when the source has exactly as many older
-  rows as the file — none can have been removed or changed, so equal counts
-  mean equal rows, and a row inserted late with an old ``occurred_at`` breaks
-  the equality, which copies the table whole.
+  new one).  Its rows from a little before the oldest transaction running at the
+  previous snapshot on (:data:`MARGIN`; such a transaction may commit rows
+  stamped from its start) are replaced; the older part is kept when the source
+  has exactly as many rows as the file outside that window — none can have been
+  removed or changed, so equal counts mean equal rows, and a row inserted late
+  with an old ``occurred_at`` breaks the equality, which copies the table whole.
 * **copied whole** — anything else.
 
 When no comparison is possible (a file without the state record, another
@@ -59,8 +59,12 @@ from ihub_analysis.snapshot import (
 from ihub_analysis.snapshot_state import SourceState
 from ihub_analysis.sources import SNAPSHOT_META_TABLE, SnapshotMeta, parse_source
 
-#: Rows this long before the previous ``taken_at`` are copied again: a transaction
-#: that was open then may commit rows stamped earlier (``now()`` is its start).
+#: Rows this long before the start of the oldest transaction running at the
+#: previous snapshot are copied again (such a transaction may commit rows stamped
+#: from its start on); when that start is unknown, this long before ``taken_at``.
+#: Only speed depends on it: a row stamped earlier that arrives late changes the
+#: older part's count, and the table is copied whole.
+MARGIN = dt.timedelta(minutes=1)
 OVERLAP = dt.timedelta(hours=1)
 #: Tables appended to when the source enforces append-only, with their time column.
 APPEND_ONLY = {"interaction_events": "occurred_at"}
@@ -187,6 +191,7 @@ class _Plan:
 
     src: OpenSource
     old: SnapshotMeta
+    old_state: SourceState
     unchanged: list[str]
     whole: list[str]
     appended: dict[str, str]  # table → time column
@@ -208,14 +213,14 @@ class _Plan:
         checked = [t for t in same_file if t.name not in appended]
         untouched = _untouched(pg, checked, old, src.state, old_state)
         whole = [t.name for t in src.tables if t.name not in appended and t.name not in untouched]
-        return cls(src, old, sorted(untouched), whole, appended)
+        return cls(src, old, old_state, sorted(untouched), whole, appended)
 
     def apply(
         self, pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, report: _Progress
     ) -> SnapshotMeta:
         """Replace what changed, all in one DuckDB transaction; the new provenance."""
         counts = {t: self.old.row_counts[t] for t in self.unchanged}
-        cutoff = self.old.taken_at - OVERLAP
+        cutoff = _cutoff(self.old, self.old_state)
         duck.execute("BEGIN TRANSACTION")
         try:
             for table in self.src.tables:
@@ -283,6 +288,14 @@ class _Plan:
             return self._replace(pg, duck, table, report)
         self.partial[table.name] = copied
         return total
+
+
+def _cutoff(old: SnapshotMeta, old_state: SourceState) -> dt.datetime:
+    """From when on an appended table's rows are copied again (see :data:`MARGIN`)."""
+    if old_state.oldest_running is None:
+        return old.taken_at - OVERLAP
+    oldest = dt.datetime.fromisoformat(old_state.oldest_running)
+    return min(old.taken_at, oldest) - MARGIN
 
 
 def _append_only(table: Table, state: SourceState, old_state: SourceState) -> bool:

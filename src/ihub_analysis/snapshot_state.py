@@ -42,6 +42,10 @@ class SourceState:
     cluster: str | None  # pg_control_system().system_identifier, when readable
     database: int  # the database's oid
     filenodes: dict[str, int | None]  # table → pg_relation_filenode
+    #: When the oldest transaction running at the snapshot began (ISO 8601), or None
+    #: when some session was hidden from this role: rows it commits later carry
+    #: stamps from then on (``now()`` is a transaction's start).
+    oldest_running: str | None = None
     #: table → its triggers that refuse changes: [trigger oid, its xmin, tgtype, function
     #: xmin].  A trigger disabled, dropped or replaced since has another entry.
     guards: dict[str, list[list[int]]] = dataclasses.field(default_factory=dict)
@@ -122,7 +126,13 @@ def capture(pg: psycopg.Connection) -> SourceState:
         "ORDER BY 1, 2"
     ).fetchall():
         guards.setdefault(table, []).append(guard)
-    return SourceState(xmin, xmax, cluster, database, filenodes, guards)
+    row = pg.execute(
+        "SELECT min(xact_start), bool_or(query = '<insufficient privilege>') "
+        "FROM pg_catalog.pg_stat_activity WHERE backend_type <> 'autovacuum worker'"
+    ).fetchone()
+    assert row is not None
+    oldest = None if row[1] or row[0] is None else row[0].isoformat()
+    return SourceState(xmin, xmax, cluster, database, filenodes, oldest, guards)
 
 
 def write(duck: duckdb.DuckDBPyConnection, state: SourceState) -> None:
