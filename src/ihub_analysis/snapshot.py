@@ -17,6 +17,11 @@ result against ``psql``'s own binary COPY.
 
 Credentials (:data:`ihub_analysis.schema.CREDENTIAL_COLUMNS`) are never read:
 the ``SELECT`` puts an empty value in their place.
+
+The file also records where the snapshot stands in the source's transaction
+history (:mod:`ihub_analysis.snapshot_state`), which lets ``--refresh``
+(:mod:`ihub_analysis.snapshot_refresh`) prove tables unchanged; both share
+:func:`open_source` and :func:`_copy_table`.
 """
 
 from __future__ import annotations
