@@ -135,14 +135,15 @@ def section_refresh(events: int, repeats: int, work: Path) -> dict[str, Any]:
     create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
         sql.Identifier(name), sql.Identifier(template)
     )
-    for attempt in range(120):  # the template must have no other sessions for a moment
+    for attempt in range(25):  # the template must have no other sessions for a moment
         try:
             with psycopg.connect(admin, autocommit=True) as con:
                 con.execute(create)
             break
         except psycopg.errors.ObjectInUse:
-            if attempt == 119:
-                raise
+            if attempt == 24:  # in use all along (pooled sessions stay): copy it instead
+                _copy_by_dump(admin, template, name)
+                break
             time.sleep(5)
     out = work / "refresh.duckdb"
     full_out = work / "full.duckdb"
@@ -152,18 +153,18 @@ def section_refresh(events: int, repeats: int, work: Path) -> dict[str, Any]:
         _ihub("snapshot", url, str(out))
         for _ in range(repeats):
             with psycopg.connect(url, autocommit=True) as con:
-                con.execute(
-                    "INSERT INTO interaction_events (id, widget_id, event_type, actor_id, "
-                    "actor_type, view_context_ref, metadata, occurred_at) "
-                    "SELECT uuid_generate_v4(), widget_id, event_type, actor_id, actor_type, "
-                    "view_context_ref, metadata, now() FROM interaction_events LIMIT %s",
-                    [events // 100],
-                )
+                con.execute(ADD_EVENTS, [events // 100])
                 con.execute("VACUUM ANALYZE interaction_events")
+            full_out.unlink(missing_ok=True)
             refresh_s.append(_ihub("snapshot", url, str(out), "--refresh"))
             full_s.append(_ihub("snapshot", url, str(full_out)))
-            full_out.unlink()
         same = _counts(out) == _counts_pg(url)
+        identical = _differing_tables(out, full_out)  # nothing was written in between
+        full_out.unlink()
+        with psycopg.connect(url, autocommit=True) as con:  # one more round, profiled
+            con.execute(ADD_EVENTS, [events // 100])
+            con.execute("VACUUM ANALYZE interaction_events")
+        profile = _profile_refresh(url, out)
     finally:
         with psycopg.connect(admin, autocommit=True) as con:
             drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
@@ -177,8 +178,118 @@ def section_refresh(events: int, repeats: int, work: Path) -> dict[str, Any]:
         "refresh_s": round(statistics.median(refresh_s), 3),
         "ratio": round(statistics.median(refresh_s) / statistics.median(full_s), 3),
         "row_counts_match": same,
+        "tables_differing_from_full": identical,
+        "rounds": [
+            {"refresh_s": round(r, 3), "full_s": round(f, 3)}
+            for r, f in zip(refresh_s, full_s, strict=True)
+        ],
+        "profile": profile,
         "load_avg": [round(load, 2), round(os.getloadavg()[0], 2)],
     }
+
+
+#: The rows a refresh round adds: copies of existing events, stamped now.
+ADD_EVENTS = (
+    "INSERT INTO interaction_events (id, widget_id, event_type, actor_id, "
+    "actor_type, view_context_ref, metadata, occurred_at) "
+    "SELECT uuid_generate_v4(), widget_id, event_type, actor_id, actor_type, "
+    "view_context_ref, metadata, now() FROM interaction_events LIMIT %s"
+)
+#: Where a refresh spends its time: (file name ending, function) → label.
+PROFILED = {
+    ("snapshot_refresh.py", "_read_previous"): "read the file's provenance (DuckDB)",
+    ("snapshot.py", "open_source"): "open the snapshot, read catalog and state (Postgres)",
+    ("snapshot_refresh.py", "make"): "prove tables unchanged (Postgres)",
+    ("snapshot.py", "_copy_table"): "copy new and recent events (Postgres → DuckDB)",
+    ("snapshot_refresh.py", "_append"): "append: delete recent rows, copy, count (all)",
+    ("snapshot_refresh.py", "apply"): "apply in one DuckDB transaction (all)",
+    ("~", "<method 'close' of '_duckdb.DuckDBPyConnection' objects>"): "close (checkpoint)",
+    ("connection.py", "wait"): "waiting for Postgres (psycopg queries)",
+    ("snapshot.py", "_wait_readable"): "waiting for Postgres (COPY data)",
+    ("snapshot_refresh.py", "refresh_snapshot"): "refresh in process (total)",
+}
+
+
+def _self_us(line: str) -> int:
+    """A ``-X importtime`` line's own microseconds (0 for its header)."""
+    own = line.partition(":")[2].partition("|")[0].strip()
+    return int(own) if own.isdigit() else 0
+
+
+def _profile_refresh(url: str, out: Path) -> dict[str, Any]:
+    """One refresh under cProfile in this process: seconds per step, and the import cost."""
+    import cProfile
+    import pstats
+
+    from ihub_analysis.snapshot_refresh import refresh_snapshot
+
+    os.environ.setdefault("IHUB_STATEMENT_TIMEOUT", "0")  # as for the timed runs
+    imports = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import ihub_analysis.cli"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    profiler = cProfile.Profile()
+    profiler.enable()
+    result = refresh_snapshot(url, out, progress=False)
+    profiler.disable()
+    steps: dict[str, float] = {}
+    for (file, _, func), (_, _, _, cumulative, _) in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+        for (ending, name), label in PROFILED.items():
+            if func == name and file.endswith(ending):
+                steps[label] = round(steps.get(label, 0.0) + cumulative, 3)
+    return {
+        "steps_s": steps,
+        "partial_rows": result.partial,  # type: ignore[attr-defined]
+        "copied_whole": list(result.whole),  # type: ignore[attr-defined]
+        "unchanged": len(result.unchanged),  # type: ignore[attr-defined]
+        "import_cli_s": round(sum(_self_us(line) for line in imports.splitlines()) / 1e6, 3),
+    }
+
+
+def _copy_by_dump(admin: str, template: str, name: str) -> None:
+    """Copy database ``template`` to a new ``name`` through pg_dump, which reads it as is."""
+    base = psycopg.conninfo.conninfo_to_dict(admin)
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    source = psycopg.conninfo.make_conninfo(**{**base, "dbname": template})
+    target = psycopg.conninfo.make_conninfo(**{**base, "dbname": name})
+    dump = subprocess.Popen(["pg_dump", "--no-owner", "-d", source], stdout=subprocess.PIPE)
+    subprocess.run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", target],
+        stdin=dump.stdout,
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    if dump.wait() != 0:
+        raise RuntimeError(f"pg_dump of {template} failed")
+    with psycopg.connect(target, autocommit=True) as con:
+        con.execute("VACUUM ANALYZE")  # as the benchmark database was left
+
+
+def _differing_tables(refreshed: Path, full: Path) -> list[str]:
+    """Tables whose rows differ (as multisets) between the two files."""
+    import duckdb
+
+    from ihub_analysis.schema import inter_hub_schema
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{refreshed}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{full}' AS b (READ_ONLY)")
+        differing = []
+        for t in inter_hub_schema().table_names:
+            query = (
+                f'SELECT count(*) FROM (SELECT * FROM a."{t}" EXCEPT ALL SELECT * FROM b."{t}") '
+                f'UNION ALL SELECT count(*) FROM (SELECT * FROM b."{t}" EXCEPT ALL '
+                f'SELECT * FROM a."{t}")'
+            )
+            if any(n for (n,) in con.execute(query).fetchall()):
+                differing.append(t)
+        return differing
+    finally:
+        con.close()
 
 
 def _counts(path: Path) -> dict[str, int]:

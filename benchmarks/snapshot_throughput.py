@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -113,10 +114,16 @@ def _ihub_snapshot(url: str, directory: Path) -> Callable[[], None]:
     return snap
 
 
-def _timed(fn: Callable[[], None]) -> float:
+def _timed(fn: Callable[[], None], cpu: list[float] | None = None) -> float:
+    """Wall seconds of ``fn``; its child processes' CPU seconds appended to ``cpu``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     fn()
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cpu is not None:
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return wall
 
 
 def _stats(values: list[float]) -> dict[str, float]:
@@ -139,6 +146,7 @@ def run(events: int, repeats: int) -> dict:
     tables = _tables(url)
     contenders = {"psql_binary": _psql_copy(url, tables, "binary")}
     times: dict[str, list[float]] = {"psql_binary": [], "ihub_snapshot": [], "psql_csv": []}
+    cpu: dict[str, list[float]] = {name: [] for name in times}  # the client's own CPU
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="ihub-bench-") as tmp:
         contenders["ihub_snapshot"] = _ihub_snapshot(url, Path(tmp))
@@ -147,7 +155,7 @@ def run(events: int, repeats: int) -> dict:
             fn()
         for _ in range(repeats):
             for name, fn in contenders.items():
-                times[name].append(_timed(fn))
+                times[name].append(_timed(fn, cpu[name]))
     pairs = [s / f for s, f in zip(times["ihub_snapshot"], times["psql_binary"], strict=True)]
     return {
         "events": events,
@@ -159,6 +167,7 @@ def run(events: int, repeats: int) -> dict:
             statistics.median(times["ihub_snapshot"]) / statistics.median(times["psql_binary"]), 3
         ),
         "pair_ratio": _stats(pairs),
+        "client_cpu_s": {name: _stats(values) for name, values in cpu.items()},
         "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 

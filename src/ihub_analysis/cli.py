@@ -263,8 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--refresh",
         action="store_true",
-        help="bring an existing snapshot OUT of SOURCE_URL up to date, copying only "
-        "new interaction events where the source proves that safe (else: all again)",
+        help="bring an existing snapshot OUT of SOURCE_URL up to date: skip the tables "
+        "proved unchanged, append new interaction events where the source proves that "
+        "safe, copy the rest whole (or everything again when nothing can be proved)",
     )
     p.set_defaults(func=_cmd_snapshot)
 

@@ -17,6 +17,11 @@ result against ``psql``'s own binary COPY.
 
 Credentials (:data:`ihub_analysis.schema.CREDENTIAL_COLUMNS`) are never read:
 the ``SELECT`` puts an empty value in their place.
+
+The file also records where the snapshot stands in the source's transaction
+history (:mod:`ihub_analysis.snapshot_state`), which lets ``--refresh``
+(:mod:`ihub_analysis.snapshot_refresh`) prove tables unchanged; both share
+:func:`open_source` and :func:`_copy_table`.
 """
 
 from __future__ import annotations
@@ -37,9 +42,9 @@ import duckdb
 import numpy as np
 import psycopg
 import pyarrow as pa
-from psycopg import pq
+from psycopg import pq, sql
 
-from ihub_analysis import __version__
+from ihub_analysis import __version__, snapshot_state
 from ihub_analysis.atomic import atomic_path
 from ihub_analysis.duckdb_files import create_tables, write_meta
 from ihub_analysis.errors import BadInput, IhubError, SourceError
@@ -522,12 +527,17 @@ class _TableWriter:
     _END = object()
     _ABORT = object()
 
-    def __init__(self, duck: duckdb.DuckDBPyConnection, table: Table) -> None:
+    def __init__(
+        self, duck: duckdb.DuckDBPyConnection, table: Table, *, own_cursor: bool = True
+    ) -> None:
         self.table = table
         self.rows = 0
         self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_DEPTH)
         self._error: BaseException | None = None
-        self._cursor = duck.cursor()
+        # A refresh writes inside the caller's open transaction, which a cursor
+        # (a connection of its own) would not see; the caller waits meanwhile.
+        self._own_cursor = own_cursor
+        self._cursor = duck.cursor() if own_cursor else duck
         self._thread = threading.Thread(
             target=self._run, name=f"snapshot-{table.name}", daemon=True
         )
@@ -559,7 +569,10 @@ class _TableWriter:
         self._thread.join()
 
     def close(self) -> None:
-        self._cursor.close()
+        if self._own_cursor:
+            self._cursor.close()
+        else:
+            self._cursor.unregister("snapshot_batches")
 
     def _put(self, item: object) -> None:
         while self._thread.is_alive():
@@ -614,16 +627,29 @@ class _Progress:
 
 
 def _copy_table(
-    pg: psycopg.Connection, duck: duckdb.DuckDBPyConnection, table: Table, report: _Progress
+    pg: psycopg.Connection,
+    duck: duckdb.DuckDBPyConnection,
+    table: Table,
+    report: _Progress,
+    *,
+    where: sql.Composable | None = None,
+    own_cursor: bool = True,
 ) -> int:
-    """Stream one table from Postgres into DuckDB; return its row count."""
-    writer = _TableWriter(duck, table)
+    """Stream one table (its rows matching ``where``) from Postgres into DuckDB; the count.
+
+    ``own_cursor=False`` appends through ``duck`` itself, inside its open
+    transaction (a refresh); a full snapshot appends through a cursor of its own.
+    """
+    writer = _TableWriter(duck, table, own_cursor=own_cursor)
 
     def deliver(buf: bytearray, lengths: list[int]) -> None:
         writer.put(buf, lengths)
         report.update(table.name, writer.rows)
 
-    query = f'COPY (SELECT {_select_list(table)} FROM "{table.name}") TO STDOUT (FORMAT binary)'
+    rows = f'SELECT {_select_list(table)} FROM "{table.name}"'
+    if where is not None:
+        rows += " WHERE " + where.as_string(pg)
+    query = f"COPY ({rows}) TO STDOUT (FORMAT binary)"
     try:
         _copy_out(pg.pgconn, query, deliver)
         writer.finish()
@@ -650,13 +676,44 @@ def _begin_snapshot(pg: psycopg.Connection) -> dt.datetime:
     return row[0]
 
 
+@dataclasses.dataclass(frozen=True)
+class OpenSource:
+    """What every snapshot, full or refresh, reads first inside its transaction."""
+
+    spec: SourceSpec
+    taken_at: dt.datetime
+    columns: list[_SourceColumn]
+    tables: list[Table]
+    state: snapshot_state.SourceState
+
+    @property
+    def fingerprint(self) -> str:
+        return _fingerprint(self.columns)
+
+    def meta(self, counts: dict[str, int]) -> SnapshotMeta:
+        """The provenance of a file holding ``counts`` rows per table as of ``taken_at``."""
+        return SnapshotMeta(
+            taken_at=self.taken_at.astimezone(dt.UTC),
+            source=self.spec.display,
+            tool_version=__version__,
+            schema_fingerprint=self.fingerprint,
+            row_counts=counts,
+        )
+
+
+def open_source(pg: psycopg.Connection, spec: SourceSpec) -> OpenSource:
+    """Open the snapshot transaction and read the schema, the tables to copy and the state."""
+    taken_at = _begin_snapshot(pg)
+    columns = _source_columns(pg)
+    return OpenSource(spec, taken_at, columns, _plan(columns, spec), snapshot_state.capture(pg))
+
+
 def _copy_database(
     pg: psycopg.Connection, spec: SourceSpec, path: Path, report: _Progress
 ) -> SnapshotMeta:
     """Everything inside the one snapshot transaction, into a new DuckDB file at ``path``."""
-    taken_at = _begin_snapshot(pg)
-    columns = _source_columns(pg)
-    tables = _plan(columns, spec)
+    source = open_source(pg, spec)
+    tables = source.tables
     for table in tables:
         _check_numerics(pg, table)
     # One DuckDB thread: Postgres and the reading thread keep the other cores busy,
@@ -665,14 +722,9 @@ def _copy_database(
     try:
         create_tables(duck, tables)
         counts = {t.name: _copy_table(pg, duck, t, report) for t in tables}
-        meta = SnapshotMeta(
-            taken_at=taken_at.astimezone(dt.UTC),
-            source=spec.display,
-            tool_version=__version__,
-            schema_fingerprint=_fingerprint(columns),
-            row_counts=counts,
-        )
+        meta = source.meta(counts)
         write_meta(duck, meta)
+        snapshot_state.write(duck, source.state)
     except BaseException:
         report.abandon()
         with contextlib.suppress(duckdb.Error):  # the file is discarded: do not write it out
