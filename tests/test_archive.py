@@ -19,12 +19,13 @@ import jsonschema
 import nbformat
 import pytest
 from builder import T, days
+from stub_notebooks import write_stub_notebooks
 from test_charts import chart_world
 from test_hostile_reports import injected, parse_page
 
 from ihub_analysis import cli
 from ihub_analysis.reports import archive, manifest
-from ihub_analysis.reports.catalog import NOTEBOOKS_ENV, REPORTS, dossier_spec
+from ihub_analysis.reports.catalog import NOTEBOOKS_ENV, ReportSpec
 from ihub_analysis.timeutil import iso_utc
 
 slow = pytest.mark.slow
@@ -33,30 +34,19 @@ AS_OFS = (T - days(60), T - days(30), T)
 
 def figure_notebooks(folder: Path, *, broken: str | None = None) -> Path:
     """Quick notebooks: contract parameters plus ``compare_to``; a few headline figures."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for spec in (*REPORTS.values(), dossier_spec("any")):  # every hub's dossier too
-        nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {
-            "name": "python3",
-            "display_name": "Python 3",
-            "language": "python",
-        }
-        params = nbformat.v4.new_code_cell(
-            "source = ''\nas_of = None\nsettings = {}\nreport_mode = False\n"
-            "compare_to = None\nhub = None"
-        )
-        params.metadata["tags"] = ["parameters"]
-        body = (
+
+    def body(spec: ReportSpec) -> str:
+        text = (
             "from ihub_analysis import notebook as nb\n"
             "nb.headlines([('change_failure_rate', 'Change failure rate', 0.25, '%'),"
             " ('mean_health', 'Mean health', len(as_of)), ('lowest_hub', 'Lowest', 'north')])\n"
             "print('compare_to', compare_to)"
         )
-        if spec.name == broken:
-            body = f"raise RuntimeError('broken {spec.name}')\n{body}"
-        nb.cells = [params, nbformat.v4.new_code_cell(body)]
-        nbformat.write(nb, folder / spec.notebook)
-    return folder
+        return f"raise RuntimeError('broken {spec.name}')\n{text}" if spec.name == broken else text
+
+    return write_stub_notebooks(
+        folder, body, extra_parameters="\ncompare_to = None\nhub = None", dossiers=True
+    )
 
 
 def run_cli(args: list[str]) -> tuple[int, str, str]:

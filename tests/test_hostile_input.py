@@ -266,6 +266,10 @@ case("metrics unknown kind", ["metrics", "nonsense", "--source", GOOD])
 case("metrics kind with ESC", ["metrics", "fr\x1biction", "--source", GOOD])
 case("as-of with a newline", [*M, "--as-of", "2026-01-01\n2026-01-02"])
 case("metrics --format xml", [*M, "--format", "xml"])
+# IHUB_SOURCE set but blank (a scheduler's secret that did not expand) is not "unset"
+for v in ["", " ", "\t", "\n"]:
+    for argv in (["metrics", "friction"], ["report", "friction"], ["metrics", "health"]):
+        case(f"IHUB_SOURCE={v!r} {argv[0]}", argv, {"IHUB_SOURCE": v})
 case("no command", [])
 case("unknown command", ["frobnicate"])
 

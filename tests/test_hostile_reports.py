@@ -29,6 +29,7 @@ import markupsafe
 import nbformat
 import pytest
 from builder import T
+from stub_notebooks import write_stub_notebooks
 from test_charts import chart_world
 from test_reports import Run, once, run_ihub, session_folder
 
@@ -358,22 +359,9 @@ def test_markup_in_a_url_parameter_stays_text(
 # ----------------------------------------------------------------------------- one set
 def quick_notebooks(folder: Path, *, sleep: float = 0) -> Path:
     """Notebooks that keep the parameter contract and finish at once (or after ``sleep``)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for spec in REPORTS.values():
-        nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {
-            "name": "python3",
-            "display_name": "Python 3",
-            "language": "python",
-        }
-        params = nbformat.v4.new_code_cell(
-            "source = ''\nas_of = None\nsettings = {}\nreport_mode = False"
-        )
-        params.metadata["tags"] = ["parameters"]
-        body = f"import time\ntime.sleep({sleep})\nprint({spec.name!r})"
-        nb.cells = [params, nbformat.v4.new_code_cell(body)]
-        nbformat.write(nb, folder / spec.notebook)
-    return folder
+    return write_stub_notebooks(
+        folder, lambda spec: f"import time\ntime.sleep({sleep})\nprint({spec.name!r})"
+    )
 
 
 OLD = {

@@ -29,10 +29,11 @@ import nbformat
 import psycopg
 import pytest
 from conftest import REPO
+from stub_notebooks import write_stub_notebooks
 from test_charts import chart_world
 
 from ihub_analysis.reports import archive, manifest
-from ihub_analysis.reports.catalog import NOTEBOOKS_ENV, REPORTS, dossier_spec
+from ihub_analysis.reports.catalog import NOTEBOOKS_ENV, REPORTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -96,26 +97,14 @@ def secured(
 def kernel_notebooks(folder: Path) -> Path:
     """Small notebooks that keep the contract and query the source from the kernel, which
     can only work if the kernel, too, finds the password in the password file."""
-    folder.mkdir(parents=True)
-    for spec in (*REPORTS.values(), dossier_spec("any")):  # every hub's dossier too
-        nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {
-            "name": "python3",
-            "display_name": "Python 3",
-            "language": "python",
-        }
-        params = nbformat.v4.new_code_cell(
-            "source = ''\nas_of = None\nsettings = {}\nreport_mode = False\nhub = None"
-        )
-        params.metadata["tags"] = ["parameters"]
-        body = (
-            "import ihub_analysis\n"
-            "with ihub_analysis.connect(source) as wb:\n"
-            "    print('hubs', wb.health(as_of=as_of).height)"
-        )
-        nb.cells = [params, nbformat.v4.new_code_cell(body)]
-        nbformat.write(nb, folder / spec.notebook)
-    return folder
+    body = (
+        "import ihub_analysis\n"
+        "with ihub_analysis.connect(source) as wb:\n"
+        "    print('hubs', wb.health(as_of=as_of).height)"
+    )
+    return write_stub_notebooks(
+        folder, lambda spec: body, extra_parameters="\nhub = None", dossiers=True
+    )
 
 
 def substitute(text: str, values: dict[str, Any]) -> str:

@@ -797,3 +797,55 @@ def test_scrub_keeps_messages_readable_with_short_passwords() -> None:
     )
     assert scrub("the password is p.", "postgresql://u:p@h:5432/db") == "the password is ***."
     assert scrub("connect postgresql://u:p@h/db", None) == "connect postgresql://u@h/db"
+
+
+# A column under its own name but of a type the metric SQL cannot use: refused on
+# opening (exit 2, one line naming the column), never a query error inside a metric.
+_WRONG_TYPES = [
+    ("interaction_events", "occurred_at", "VARCHAR"),
+    ("interaction_events", "occurred_at", "TIMESTAMP"),
+    ("interaction_events", "occurred_at", "DATE"),
+    ("interaction_events", "occurred_at", "BIGINT"),
+    ("interaction_events", "widget_id", "VARCHAR"),
+    ("interaction_events", "widget_id", "BLOB"),
+    ("widgets", "hub_id", "INTEGER"),
+    ("hubs", "slug", "INTEGER"),
+    ("hubs", "slug", "UUID"),
+    ("annotations", "retracted_at", "VARCHAR"),
+    ("annotations", "retracted_at", "INTEGER[]"),
+    ("annotations", "retracted_at", "STRUCT(a INTEGER)"),
+    ("interaction_events", "event_type", "BOOLEAN"),
+]
+
+
+@pytest.mark.parametrize(("table", "column", "found"), _WRONG_TYPES)
+def test_duckdb_column_of_the_wrong_type(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, table: str, column: str, found: str
+) -> None:
+    """A right-named column holding another type: one clear line, exit 2."""
+    path = _duckdb_file(tmp_path / "typed.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {found}")
+    con.close()
+    line = cli_error(capsys, str(path))
+    assert f"is not an Inter-Hub database: column {table}.{column} is " in line
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "found"),
+    [
+        ("interaction_events", "metadata", "VARCHAR"),  # JSON kept as text
+        ("widgets", "version", "BIGINT"),  # a wider integer
+    ],
+)
+def test_duckdb_column_of_a_compatible_type(
+    tmp_path: Path, table: str, column: str, found: str
+) -> None:
+    """Types that hold the same values (wider integers, JSON as text) are accepted."""
+    path = _duckdb_file(tmp_path / "typed.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute(f"ALTER TABLE {table} ALTER {column} TYPE {found}")
+    con.close()
+    with connect(str(path)) as wb:
+        assert wb.friction(as_of="2026-11-01T00:00:00Z").height == 0

@@ -70,8 +70,29 @@ def check_duckdb_file(path: Path) -> None:
         raise SourceError(f"{path} is not a regular file, so not a DuckDB file")
 
 
+#: DuckDB column types that hold each Inter-Hub (Postgres) type faithfully
+#: enough for the metric SQL; anything else fails inside a query, so it is
+#: refused when the file is opened.
+_INTEGERS = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"})
+_ACCEPTED_TYPES: dict[str, frozenset[str]] = {
+    "uuid": frozenset({"UUID"}),
+    "text": frozenset({"VARCHAR"}),
+    "jsonb": frozenset({"JSON", "VARCHAR"}),
+    "timestamp with time zone": frozenset({"TIMESTAMP WITH TIME ZONE"}),
+    "integer": _INTEGERS,
+    "smallint": _INTEGERS,
+    "boolean": frozenset({"BOOLEAN"}),
+    "numeric": frozenset({"DECIMAL", "DOUBLE", "FLOAT"}) | _INTEGERS,
+}
+
+
+def _type_accepted(pg_type: str, duckdb_type: str) -> bool:
+    family = duckdb_type.split("(", 1)[0].strip().upper()
+    return family in _ACCEPTED_TYPES[pg_type]
+
+
 def check_columns(con: duckdb.DuckDBPyConnection, tables: Iterable[str], display: str) -> None:
-    """Refuse Inter-Hub tables that lack columns every deployment has.
+    """Refuse Inter-Hub tables that lack columns every deployment has, or hold them as another type.
 
     Checked when the file is opened, so a look-alike file is one clear error
     (exit 2) rather than a query failure inside a metric.  Columns a later
@@ -79,13 +100,13 @@ def check_columns(con: duckdb.DuckDBPyConnection, tables: Iterable[str], display
     """
     schema = inter_hub_schema()
     wanted = {t: schema[t] for t in tables}
-    present: dict[str, set[str]] = {t: set() for t in wanted}
-    for table, column in con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns "
+    present: dict[str, dict[str, str]] = {t: {} for t in wanted}
+    for table, column, data_type in con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = 'main' AND table_catalog = current_database()"
     ).fetchall():
         if table in present:
-            present[table].add(column)
+            present[table][column] = data_type
     for name, table in sorted(wanted.items()):
         missing = [c.name for c in table.columns if c.phase <= table.phase]
         missing = [c for c in missing if c not in present[name]]
@@ -94,3 +115,10 @@ def check_columns(con: duckdb.DuckDBPyConnection, tables: Iterable[str], display
                 f"{display} is not an Inter-Hub database: table {name} has no column "
                 f"{', '.join(missing)}"
             )
+        for c in table.columns:
+            found = present[name].get(c.name)
+            if found is not None and not _type_accepted(c.pg_type, found):
+                raise SourceError(
+                    f"{display} is not an Inter-Hub database: column {name}.{c.name} is "
+                    f"{found}, expected {c.duckdb_type}"
+                )

@@ -299,7 +299,7 @@ def setup(
     try:
         wanted = hub_list(hubs)
         overrides = settings_dict(settings)
-        if source in (None, "") and not os.environ.get("IHUB_SOURCE") and not find_demo_source():
+        if source in (None, "") and "IHUB_SOURCE" not in os.environ and not find_demo_source():
             raise NotebookStop(NO_SOURCE_HINT)
         wb, when, used = connect_from_parameters(source or None, as_of, overrides)
     except IhubError as exc:

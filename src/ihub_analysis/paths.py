@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ihub_analysis.errors import SourceError
+
 _PACKAGE = Path(__file__).resolve().parent
 _CHECKOUT = _PACKAGE.parents[1]
 
@@ -73,8 +75,15 @@ def default_source() -> str:
     """``IHUB_SOURCE`` if set, else the nearest demo snapshot (see :func:`find_demo_source`).
 
     With neither, ``data/demo.duckdb``: opening it then fails with a message naming it.
+    ``IHUB_SOURCE`` set but blank is an error, not "unset": a scheduled job whose
+    secret failed to expand must not quietly report on the demo data instead.
     """
     from_env = os.environ.get("IHUB_SOURCE")
-    if from_env:
+    if from_env is not None:
+        if not from_env.strip():
+            raise SourceError(
+                "IHUB_SOURCE is set but empty: set it to a source, or unset it to use "
+                "the demo snapshot"
+            )
         return from_env
     return str(find_demo_source() or DEFAULT_DEMO_SOURCE)

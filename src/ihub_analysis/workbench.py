@@ -68,6 +68,8 @@ REQUIRED_TABLES: dict[str, tuple[str, ...]] = {
 
 #: The models whose evaluation points come from deployments, not from T.
 _CHANGE_OVERRIDES = {"eval_points": "change_points", "point_widgets": "change_point_widgets"}
+#: Sources whose metrics count events in day buckets (see ``event_span``).
+_DAY_BUCKET_ENGINES = frozenset({"duckdb", "parquet"})
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
@@ -244,7 +246,10 @@ class Workbench:
         return compose(
             plan.model,
             inputs=inputs,
-            scalars={**scalar_settings(s, t), **event_span(points, s, t)},
+            scalars={
+                **scalar_settings(s, t),
+                **event_span(points, s, t, day_buckets=self.source.kind in _DAY_BUCKET_ENGINES),
+            },
             tables=self.source.tables,
             overrides=_CHANGE_OVERRIDES if plan.points == "deployments" else None,
             materialize=self.source.kind == "postgres",

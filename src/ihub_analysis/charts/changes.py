@@ -30,6 +30,17 @@ from ihub_analysis.charts.theme import (
     finish,
 )
 
+#: The data table under both per-deployment charts (before/after, and against control).
+DEPLOYMENT_TABLE_COLUMNS = {
+    "deployment": "Deployment",
+    "deployed": "Deployed (UTC)",
+    "verdict": "Verdict",
+    "before_mean": "Friction before",
+    "after_mean": "Friction after",
+    "delta": "Δ friction",
+    "did": "Δ vs control (DiD)",
+}
+
 
 def _deployment_labels(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
@@ -82,6 +93,23 @@ _CHANGE_COLS = [
 ]
 
 
+def _newest_deployments(frame: pl.DataFrame, limit: int | None) -> tuple[pl.DataFrame, alt.Y]:
+    """The per-deployment chart data, newest first (at most ``limit``), and its y axis."""
+    frame = _deployment_labels(frame.sort("deployed_at", descending=True))
+    if limit:
+        frame = frame.head(limit)
+    data = frame.select(_CHANGE_COLS).with_columns(
+        pl.col("deployed_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    y = alt.Y(
+        "deployment:N",
+        title=None,
+        sort=data["deployment"].to_list(),
+        axis=alt.Axis(labelLimit=320),
+    )
+    return data, y
+
+
 def change_dumbbell(
     changes: pl.DataFrame,
     *,
@@ -99,19 +127,7 @@ def change_dumbbell(
     )
     if frame.is_empty():
         return no_data_chart(title, "No deployment in the range has a before/after comparison yet.")
-    frame = _deployment_labels(frame.sort("deployed_at", descending=True))
-    if limit:
-        frame = frame.head(limit)
-    data = frame.select(_CHANGE_COLS).with_columns(
-        pl.col("deployed_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    )
-    order = data["deployment"].to_list()
-    y = alt.Y(
-        "deployment:N",
-        title=None,
-        sort=order,
-        axis=alt.Axis(labelLimit=320),
-    )
+    data, y = _newest_deployments(frame, limit)
     verdict = alt.Color(
         "verdict:N",
         scale=color_scale(VERDICTS[:3], VERDICT_COLORS[:3]),
@@ -161,15 +177,7 @@ def change_dumbbell(
         finish(chart),
         summary,
         data.with_columns(_rounded()),
-        {
-            "deployment": "Deployment",
-            "deployed": "Deployed (UTC)",
-            "verdict": "Verdict",
-            "before_mean": "Friction before",
-            "after_mean": "Friction after",
-            "delta": "Δ friction",
-            "did": "Δ vs control (DiD)",
-        },
+        DEPLOYMENT_TABLE_COLUMNS,
     )
 
 
@@ -237,24 +245,14 @@ def did_chart(
     frame = filter_hubs(changes, hubs).filter(pl.col("did").is_not_null())
     if frame.is_empty():
         return no_data_chart(title, "No deployment has a control group to compare with yet.")
-    frame = _deployment_labels(frame.sort("deployed_at", descending=True))
-    if limit:
-        frame = frame.head(limit)
-    data = frame.select(_CHANGE_COLS).with_columns(
-        pl.col("deployed_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    data, y = _newest_deployments(frame, limit)
+    data = data.with_columns(
         pl.when(pl.col("did") < 0)
         .then(pl.lit("less friction than control"))
         .when(pl.col("did") > 0)
         .then(pl.lit("more friction than control"))
         .otherwise(pl.lit("same as control"))
         .alias("effect"),
-    )
-    order = data["deployment"].to_list()
-    y = alt.Y(
-        "deployment:N",
-        title=None,
-        sort=order,
-        axis=alt.Axis(labelLimit=320),
     )
     base = alt.Chart(inline_data(data))
     bars = base.mark_bar(height={"band": 0.7}).encode(
@@ -287,15 +285,7 @@ def did_chart(
         finish(chart),
         summary,
         data.with_columns(_rounded()),
-        {
-            "deployment": "Deployment",
-            "deployed": "Deployed (UTC)",
-            "verdict": "Verdict",
-            "before_mean": "Friction before",
-            "after_mean": "Friction after",
-            "delta": "Δ friction",
-            "did": "Δ vs control (DiD)",
-        },
+        DEPLOYMENT_TABLE_COLUMNS,
     )
 
 

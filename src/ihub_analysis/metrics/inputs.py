@@ -80,7 +80,11 @@ DAY_SECONDS = 86_400
 
 
 def event_span(
-    points: Sequence[tuple[int, dt.datetime, dt.datetime]] | None, s: Settings, as_of: dt.datetime
+    points: Sequence[tuple[int, dt.datetime, dt.datetime]] | None,
+    s: Settings,
+    as_of: dt.datetime,
+    *,
+    day_buckets: bool = False,
 ) -> dict[str, SqlValue]:
     """Literal bounds and buckets for the interaction events a metric reads.
 
@@ -99,6 +103,12 @@ def event_span(
     points (one bucket per window for a single point; a day for weekly points), at
     least a day.  Any choice counts exactly (partial buckets are counted from raw
     events); the alignment only saves work.
+
+    ``day_buckets`` keeps buckets a day wide whenever days fit the points (DuckDB):
+    with one bucket per window every deployment interval covers its buckets partly,
+    so all its events are counted raw, and DuckDB then reads each linked widget's
+    whole span twice; day buckets leave two partial days per interval. Postgres
+    aggregates a few wide buckets faster (10M friction: 5.8 s against 7.8 s).
     """
     width = DAY_SECONDS
     if points:
@@ -109,7 +119,7 @@ def event_span(
         for span in spans:
             seconds = span.total_seconds()
             whole = math.gcd(whole, int(seconds)) if seconds.is_integer() else 1
-        if whole % DAY_SECONDS == 0:
+        if whole % DAY_SECONDS == 0 and not day_buckets:
             width = whole
     else:
         earliest = as_of - dt.timedelta(days=s.report_days + s.change_window_days)
