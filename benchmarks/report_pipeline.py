@@ -17,7 +17,13 @@ steadier figure.  The suite's time is the sum of its metrics' own times inside
 the worker (interpreter start excluded), as in the engine benchmarks.
 
     python -m benchmarks.report_pipeline --snapshot S.duckdb [--pg URL] \\
-        [--base /tmp/base] [--demo-snapshot demo.duckdb] [--rounds 3] [--out FILE]
+        [--base /tmp/base] [--demo-snapshot demo.duckdb] [--rounds 3] [--out FILE] \\
+        [--steps suite_pg,report_pg] [--note TEXT]
+    python -m benchmarks.report_pipeline --merge A.json B.json --out FILE [--note TEXT]
+
+``--steps`` runs only some steps (e.g. the slow Postgres pair in a run of its
+own, at the same time as the others); ``--merge`` pools such runs' steps into
+one result, spanning from the first start to the last end.
 """
 
 from __future__ import annotations
@@ -124,6 +130,8 @@ RATIOS = (
     ("report_duckdb_base", "suite_duckdb", "inner_s"),
     ("report_duckdb_base", "report_duckdb", "wall_s"),
     ("demo_base", "demo_new", "wall_s"),
+    ("report_duckdb_fresh", "report_duckdb_warm", "wall_s"),
+    ("demo_fresh", "demo_warm", "wall_s"),
 )
 
 
@@ -169,21 +177,59 @@ def steps_from_log(log: Path) -> list[Step]:
     return found
 
 
+def merge(paths: list[Path], out: Path, note: str | None) -> dict[str, Any]:
+    """Pool the steps of several result files (runs made at the same time) into ``out``."""
+    runs = sorted(
+        (json.loads(p.read_text(encoding="utf-8")) for p in paths), key=lambda r: r["started"]
+    )
+    steps = [Step(**s) for r in runs for s in r["steps"]]
+    header: dict[str, Any] = {
+        "started": runs[0]["started"],
+        "load_avg_start": runs[0]["load_avg_start"],
+        "argv": [r["argv"] for r in runs],
+    }
+    if note:
+        header["note"] = note
+    last = max(runs, key=lambda r: r["finished"])
+    result = save(out, header, steps)
+    result.update(finished=last["finished"], load_avg_end=last["load_avg_end"])
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.report_pipeline")
-    parser.add_argument("--snapshot", required=True, help="DuckDB snapshot (e.g. 10M events)")
+    parser.add_argument("--merge", type=Path, nargs="+", help="result files to pool into --out")
+    parser.add_argument("--note", help="a sentence on this run, shown in the doc")
+    parser.add_argument("--steps", help="only these steps, comma-separated (default: all)")
+    parser.add_argument("--snapshot", help="DuckDB snapshot (e.g. 10M events)")
     parser.add_argument("--pg", help="live Postgres URL with the same data")
     parser.add_argument("--base", type=Path, help="checkout (with .venv) to compare the demo with")
+    parser.add_argument(
+        "--base-name",
+        default="base",
+        help="suffix of the base checkout's steps (base: commit 456a066; fresh: the commit "
+        "before warm kernels; then this checkout's are report_duckdb_warm and demo_warm, so "
+        "that runs can be pooled with --merge and every ratio stays within one run)",
+    )
     parser.add_argument("--demo-snapshot", type=Path, help="an existing demo.duckdb to render")
     parser.add_argument("--as-of", default=AS_OF, help=f"T of suites and reports ({AS_OF})")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--steps-from-log", type=Path, help="add the steps of an earlier run's log")
     args = parser.parse_args(argv)
+    if args.merge:
+        print(json.dumps(merge(args.merge, args.out, args.note)["ratios"], indent=2))
+        return 0
+    if not args.snapshot:
+        parser.error("--snapshot is required (unless --merge)")
+    wanted = set(args.steps.split(",")) if args.steps else None
     steps: list[Step] = steps_from_log(args.steps_from_log) if args.steps_from_log else []
-    header = {"started": now_iso(), "load_avg_start": load_avg(), "argv": sys.argv}
-    with tempfile.TemporaryDirectory(prefix="ihub-bench-report-") as tmp:
-        scratch = Path(tmp)
+    header: dict[str, Any] = {"started": now_iso(), "load_avg_start": load_avg(), "argv": sys.argv}
+    if args.note:
+        header["note"] = args.note
+    with tempfile.TemporaryDirectory(prefix="ihub-bench-report-") as tmp_name:
+        scratch = Path(tmp_name)
         demo_dirs: dict[str, Path] = {}
         if args.base and args.demo_snapshot:
             for side in ("new", "base"):
@@ -191,12 +237,18 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copy(args.demo_snapshot, scratch / side / "data" / "demo.duckdb")
                 demo_dirs[side] = scratch / side
         base_python = str(args.base / ".venv" / "bin" / "python") if args.base else None
+        base_report, base_demo = f"report_duckdb_{args.base_name}", f"demo_{args.base_name}"
+        warm = args.base_name == "fresh"
+        new_report, new_demo = (
+            ("report_duckdb_warm", "demo_warm") if warm else ("report_duckdb", "demo_new")
+        )
+        snapshot, as_of = args.snapshot, args.as_of
         for k in range(args.rounds):
             plan: list[tuple[str, Any]] = [
                 ("suite_duckdb", lambda: suite("suite_duckdb", args.snapshot, args.as_of)),
                 (
-                    "report_duckdb",
-                    lambda: report("report_duckdb", PYTHON, args.snapshot, args.as_of, scratch),
+                    new_report,
+                    lambda: report(new_report, PYTHON, args.snapshot, args.as_of, scratch),
                 ),
             ]
             if args.pg:
@@ -210,18 +262,17 @@ def main(argv: list[str] | None = None) -> int:
             if base_python:
                 plan.append(
                     (
-                        "report_duckdb_base",
-                        lambda: report(
-                            "report_duckdb_base", base_python, args.snapshot, args.as_of, scratch
-                        ),
+                        base_report,
+                        lambda: report(base_report, base_python, snapshot, as_of, scratch),
                     )
                 )
             if demo_dirs and base_python:
                 pair = [
-                    ("demo_new", lambda: demo("demo_new", PYTHON, demo_dirs["new"])),
-                    ("demo_base", lambda: demo("demo_base", base_python, demo_dirs["base"])),
+                    (new_demo, lambda: demo(new_demo, PYTHON, demo_dirs["new"])),
+                    (base_demo, lambda: demo(base_demo, base_python, demo_dirs["base"])),
                 ]
                 plan += pair if k % 2 == 0 else pair[::-1]  # alternate which goes first
+            plan = [(name, step) for name, step in plan if wanted is None or name in wanted]
             for name, step in plan if k % 2 == 0 else plan[::-1]:
                 measured = step()
                 steps.append(measured)

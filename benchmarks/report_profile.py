@@ -6,6 +6,9 @@ median of ``--repeats`` runs:
 * a Jupyter kernel executing one trivial cell (start-up and shut-down);
 * the same kernel importing what a report's first cell imports, as a report
   kernel (``$IHUB_REPORT_KERNEL=1``) and as an interactive one;
+* a warm kernel (what ``ihub report`` keeps per worker): starting it with its
+  warm-up imports, and then each further notebook (the reset back to the
+  warmed-up state and one trivial cell);
 * the ``ihub report`` process importing its report machinery, with and without
   ``rfc3987_syntax`` skipped;
 * building the Vega bundle with vl-convert (what the bundle cache saves per run);
@@ -74,6 +77,45 @@ def kernel_cpu(code: str, lean: bool, repeats: int) -> list[float]:
     return out
 
 
+def _process_cpu(pid: int) -> float:
+    """User + system CPU of a running process (a live kernel is no reaped child yet)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def warm_cpu(repeats: int) -> tuple[list[float], list[float]]:
+    """CPU of starting a warm kernel, and of each further notebook in it (reset included)."""
+    import nbformat
+
+    from ihub_analysis.lean import REPORT_KERNEL_ENV
+    from ihub_analysis.reports import execute
+    from ihub_analysis.reports.kernel import WarmKernel
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    env = {**os.environ, REPORT_KERNEL_ENV: "1"}
+    starts, notebooks = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "probe.ipynb"
+        nbformat.write(nb, path)
+        for _ in range(repeats):
+            own0 = _cpu()[0]
+            kernel = WarmKernel(execute.KERNEL_NAME, env)
+            try:
+                pid = kernel.km.provisioner.process.pid
+                starts.append(_cpu()[0] - own0 + _process_cpu(pid))
+                kernel.prepare()
+                execute.execute(path, {}, env, Path(tmp), kernel=kernel)  # its first
+                own0, kid0 = _cpu()[0], _process_cpu(pid)
+                kernel.prepare()
+                execute.execute(path, {}, env, Path(tmp), kernel=kernel)
+                notebooks.append(_cpu()[0] - own0 + _process_cpu(pid) - kid0)
+            finally:
+                kernel.shutdown()
+    return starts, notebooks
+
+
 def process_cpu(code: str, repeats: int) -> list[float]:
     """CPU of a fresh interpreter running ``code``."""
     out = []
@@ -127,10 +169,13 @@ def median(values: list[float]) -> float:
 
 
 def profile(notebooks: Path, repeats: int) -> dict[str, Any]:
+    warm_start, warm_notebook = warm_cpu(repeats)
     pieces: dict[str, list[float]] = {
         "kernel, one trivial cell": kernel_cpu("1", True, repeats),
         "kernel + report imports, report kernel": kernel_cpu(KERNEL_IMPORTS, True, repeats),
         "kernel + report imports, interactive": kernel_cpu(KERNEL_IMPORTS, False, repeats),
+        "warm kernel: start with its warm-up imports (once per worker)": warm_start,
+        "warm kernel: each further notebook (reset + one trivial cell)": warm_notebook,
         "ihub report process imports, rfc3987_syntax skipped": process_cpu(
             PARENT_IMPORTS.format(skip="skip_unused_imports(force=True)\n"), repeats
         ),

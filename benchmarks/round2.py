@@ -13,6 +13,9 @@ Sections (all by default):
   (:mod:`benchmarks.snapshot_throughput`).
 * ``refresh`` — ``ihub snapshot --refresh`` after +1 % events against a full
   snapshot of the same database (a throwaway copy of the benchmark database).
+* ``ladder`` — the DuckDB ladder at ``--ladder-sizes`` (10M and 100M): streamed
+  synthesis (time, peak RSS, file size) and the metric suite on the file
+  (:mod:`benchmarks.ladder`).
 
 Results go to ``benchmarks/results/round2.json``; ``python -m benchmarks.docgen``
 renders them into ``docs/performance.md``.
@@ -35,7 +38,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from benchmarks import baselines, snapshot_throughput
+from benchmarks import baselines, ladder, snapshot_throughput
 from benchmarks.common import REPO
 
 OUTPUT = REPO / "benchmarks" / "results" / "round2.json"
@@ -208,7 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.round2", description=__doc__)
     p.add_argument("--events", type=_events, default=10_000_000)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--sections", default="baselines,postgres,snapshot,refresh")
+    p.add_argument("--sections", default="baselines,postgres,snapshot,refresh,ladder")
+    p.add_argument(
+        "--ladder-sizes",
+        default=",".join(str(n) for n in ladder.SIZES),
+        help="event counts of the ladder section, e.g. 10M,100M",
+    )
     p.add_argument("--output", type=Path, default=OUTPUT)
     p.add_argument(
         "--baseline-file",
@@ -231,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
                 data = section_snapshot(args.events, args.repeats)
             elif name == "refresh":
                 data = section_refresh(args.events, args.repeats, work)
+            elif name == "ladder":
+                sizes = tuple(_events(x) for x in args.ladder_sizes.split(","))
+                data = ladder.section_ladder(sizes, args.repeats, work, AS_OF, METRICS)
             else:
                 raise SystemExit(f"unknown section {name}")
             result[name] = {"started": started, **data}

@@ -552,6 +552,21 @@ def test_postgres_session_settings(ro_pg: str) -> None:
 
 @pytest.mark.postgres
 @RO_GROUP
+def test_postgres_model_planner_settings_are_local(ro_pg: str) -> None:
+    """Metric statements run without nested loops or plain index scans; ad-hoc SQL, and
+    the next statement, keep the server's planner; work_mem is the session's 64MB."""
+    show = (
+        "SELECT current_setting('enable_nestloop') AS nestloop, "
+        "current_setting('enable_indexscan') AS indexscan, current_setting('work_mem') AS mem"
+    )
+    with connect(ro_pg) as wb:
+        assert wb.source.query_model(show).row(0) == ("off", "off", "64MB")
+        assert wb.sql(show).row(0) == ("on", "on", "64MB")
+        assert wb.source.query(show).row(0) == ("on", "on", "64MB")
+
+
+@pytest.mark.postgres
+@RO_GROUP
 def test_statement_timeout_from_the_environment(
     ro_pg: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

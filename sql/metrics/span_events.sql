@@ -5,9 +5,10 @@
 -- :bucket_origin (the latest evaluation point), so the points' windows start and end
 -- on bucket edges (one bucket per window for a single point, days for weekly points).
 -- date_part('epoch') is a double on both engines and far cheaper than a time-zone-aware
--- date_trunc. Read twice (event_buckets, interval_activity): Postgres scans the table
--- once into the shared result; DuckDB inlines it and scans twice, the second time
--- only the parts the join needs.
+-- date_trunc. Read twice (event_buckets, interval_activity) and inlined on both engines
+-- (NOT MATERIALIZED): the first pass aggregates straight from the scan, the second
+-- keeps only the events of partially covered buckets, instead of writing every event
+-- of the range into a shared result first.
 SELECT
     e.widget_id,
     e.occurred_at,

@@ -20,7 +20,7 @@ import re
 import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -211,6 +211,10 @@ class Source(ABC):
     @abstractmethod
     def query(self, sql: str) -> pl.DataFrame:
         """Run one read-only statement and return its rows."""
+
+    def query_model(self, sql: str) -> pl.DataFrame:
+        """Run a statement composed from the metric models (planner settings for them)."""
+        return self.query(sql)
 
     @abstractmethod
     def now(self) -> dt.datetime:
@@ -452,12 +456,27 @@ def session_options(statement_timeout: str) -> str:
     ``standard_conforming_strings`` is pinned on so a backslash in a literal is
     a backslash, as the SQL guard's parser reads it.  No JIT: a metric statement
     is large and runs once, and compiling it cost more than it saved (seconds at
-    10M events, once the planner's row estimates were right).
+    10M events, once the planner's row estimates were right).  ``work_mem`` is
+    64 MB (the server default is 4 MB) so that a metric's aggregations and sorts of
+    millions of events stay in memory instead of spilling to disk; Postgres may use
+    that much per sort or hash node (hash nodes twice that), so one metric statement
+    can take a few hundred MB of server memory while it runs.
     """
     return (
         f"-c default_transaction_read_only=on -c statement_timeout={statement_timeout} "
-        "-c TimeZone=UTC -c standard_conforming_strings=on -c jit=off"
+        "-c TimeZone=UTC -c standard_conforming_strings=on -c jit=off -c work_mem=64MB"
     )
+
+
+#: Planner settings for the statements composed from the metric models, local to the
+#: transaction each runs in (ad-hoc SQL keeps the server's).  The models chain
+#: materialised CTEs, whose row counts and distinct values Postgres can only guess:
+#: it guessed single rows for thousands of intervals and joined them in nested loops
+#: (minutes at 10M events), and it read the event range with a plain index scan on
+#: ``occurred_at``, which fetches a heap page per event when the events of a day are
+#: stored in no particular order, where a bitmap or sequential scan reads each page
+#: once.  Hash and merge joins and bitmap scans remain.
+MODEL_PLANNER_SETTINGS: dict[str, str] = {"enable_nestloop": "off", "enable_indexscan": "off"}
 
 
 logger = logging.getLogger("ihub_analysis.security")
@@ -573,7 +592,10 @@ class PostgresSource(Source):
         """A DBAPI (psycopg) connection with the same read-only session settings."""
         return self.engine.raw_connection()
 
-    def query(self, sql: str) -> pl.DataFrame:
+    def query_model(self, sql: str) -> pl.DataFrame:
+        return self.query(sql, settings=MODEL_PLANNER_SETTINGS)
+
+    def query(self, sql: str, *, settings: Mapping[str, str] | None = None) -> pl.DataFrame:
         """Run exactly one statement; the transaction it runs in is always rolled back.
 
         The session default is read-only, but a script such as ``BEGIN READ WRITE;
@@ -581,6 +603,7 @@ class PostgresSource(Source):
         transaction to read-write.  Pipeline mode sends the text with the extended
         protocol, which refuses more than one statement, and the rollback drops
         any ``SET`` the statement made, so nothing can turn the guard off.
+        ``settings`` are set for this transaction only (``set_config(…, true)``).
         """
         import psycopg
         import sqlalchemy as sa
@@ -590,6 +613,8 @@ class PostgresSource(Source):
                 pg = con.connection.driver_connection
                 try:
                     with pg.cursor() as cur:
+                        for name, value in (settings or {}).items():
+                            cur.execute("SELECT set_config(%s, %s, true)", (name, value))
                         with pg.pipeline():
                             cur.execute(sql)
                         names = [d.name for d in cur.description or []]

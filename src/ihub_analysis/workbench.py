@@ -266,7 +266,7 @@ class Workbench:
         statement = self._statement(plan, t, s)
 
         def compute() -> pl.DataFrame:
-            return schemas.conform(self.source.query(statement), plan.schema)
+            return schemas.conform(self.source.query_model(statement), plan.schema)
 
         if self.results is None:
             return compute(), t, s
@@ -354,7 +354,7 @@ class Workbench:
             if plan.requires:
                 self._require(plan.requires[0], plan.requires[1])
             both = schemas.conform(
-                self.source.query(self._statement(plan, t, s, also=(b,))), spec.schema
+                self.source.query_model(self._statement(plan, t, s, also=(b,))), spec.schema
             )
             now = both.filter(pl.col("as_of") == t)
             base = both.filter(pl.col("as_of") == b)

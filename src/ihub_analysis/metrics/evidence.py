@@ -151,7 +151,7 @@ def _query(wb: Workbench, model: str, scope: str, t: dt.datetime, s: Settings) -
         overrides={"point_widgets": "evidence_point_widgets"},
         materialize=wb.source.kind == "postgres",
     )
-    return wb.source.query(statement)
+    return wb.source.query_model(statement)
 
 
 def _widget_scope(widget_id: str) -> str:

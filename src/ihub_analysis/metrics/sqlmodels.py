@@ -28,7 +28,7 @@ from ihub_analysis.paths import sql_dir
 from ihub_analysis.schema import inter_hub_schema
 
 SqlValue = int | float | str | bool | dt.datetime | None
-#: Models left inline where ``compose`` does not materialise every model (DuckDB):
+#: Models left inline on every engine, even where ``compose`` materialises the rest (Postgres):
 #: raw scans whose readers each filter them differently, so scanning twice with the
 #: filters pushed down beats storing all their rows once.
 INLINED = frozenset({"span_events"})
@@ -164,9 +164,9 @@ def compose(
     ordered = _order(target, relations)
 
     def hint(name: str) -> str:
-        if materialize:
-            return "MATERIALIZED "
-        return "NOT MATERIALIZED " if name in INLINED else ""
+        if name in INLINED:
+            return "NOT MATERIALIZED "
+        return "MATERIALIZED " if materialize else ""
 
     body = ",\n".join(f"{name} AS {hint(name)}(\n{relations[name]}\n)" for name in ordered)
     sql = f"WITH\n{body}\nSELECT * FROM {target}"

@@ -17,7 +17,7 @@ from papermill.exceptions import PapermillExecutionError
 from papermill.execute import ERROR_MARKER_TAG
 
 from ihub_analysis.errors import IhubError
-from ihub_analysis.reports.kernel import ENGINE_NAME
+from ihub_analysis.reports.kernel import ENGINE_NAME, WarmKernel
 
 #: Parameters a report notebook must declare (the contract with the notebooks).
 REQUIRED_PARAMETERS = ("source", "as_of", "settings", "report_mode")
@@ -104,15 +104,20 @@ def execute(
     parameters: dict[str, Any],
     kernel_env: dict[str, str],
     scratch: Path,
+    kernel: WarmKernel | None = None,
 ) -> nbformat.NotebookNode:
     """Run ``notebook`` with ``parameters``; raise :class:`NotebookError` on any error.
 
-    Papermill writes the executed notebook into ``scratch`` (a private temporary
-    folder) only once, at the end or at the failure, so nothing half-written is
-    ever in the output folder.
+    In ``kernel`` if given (already reset, see :meth:`WarmKernel.prepare`; its
+    environment must be ``kernel_env``), else in a kernel of its own.  Papermill
+    writes the executed notebook into ``scratch`` (a private temporary folder)
+    only once, at the end or at the failure, so nothing half-written is ever in
+    the output folder.
     """
     executed = scratch / notebook.name
     try:
+        if kernel is not None and kernel.env != kernel_env:
+            raise ValueError("the warm kernel runs with another environment")
         return papermill.execute_notebook(
             str(notebook),
             str(executed),
@@ -123,6 +128,7 @@ def execute(
             progress_bar=False,
             execution_timeout=CELL_TIMEOUT_S,
             kernel_env=kernel_env,
+            warm_kernel=kernel,
         )
     except PapermillExecutionError as exc:
         saved = nbformat.read(executed, as_version=4)

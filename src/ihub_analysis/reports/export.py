@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import copy
 import functools
+import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,7 +81,19 @@ def _ours_autoescaped(environment: jinja2.Environment) -> Callable[[str | None],
     return select
 
 
+_THREAD = threading.local()
+
+
 def _exporter() -> HTMLExporter:
+    """This thread's exporter: its templates compile once (about a second each time),
+    and an exporter is not safe to share between threads (it registers filters per call)."""
+    exporter = getattr(_THREAD, "exporter", None)
+    if exporter is None:
+        exporter = _THREAD.exporter = _new_exporter()
+    return exporter
+
+
+def _new_exporter() -> HTMLExporter:
     config = Config()
     config.TagRemovePreprocessor.enabled = True
     config.TagRemovePreprocessor.remove_cell_tags = set(HIDDEN_CELL_TAGS)
@@ -126,17 +140,24 @@ def draws_charts(nb: nbformat.NotebookNode) -> bool:
 def notebook_html(
     nb: nbformat.NotebookNode, *, name: str, title: str, subtitle: str, footer: str
 ) -> str:
-    """The report page of executed notebook ``nb``."""
+    """The report page of executed notebook ``nb``.
+
+    The Vega bundle goes in after nbconvert is done: its HTML exporter parses and
+    re-serialises the whole page (to add ``alt`` and ``tabindex`` attributes), and
+    the bundle would be most of that work while nothing in it is touched.  A
+    random placeholder in the page's head stands in for it meanwhile.
+    """
     shown = _presentable(nb)
+    placeholder = f"/* ihub-vega-bundle {uuid.uuid4().hex} */" if draws_charts(shown) else ""
     resources = {
         "metadata": {"name": f"{title} — Inter-Hub"},
         "ihub": {  # text is escaped by the template; Markup is ours and inserted as is
             "name": name,
             "subtitle": subtitle,
             "css": markupsafe.Markup(stylesheet()),
-            "bundle": markupsafe.Markup(vega_bundle() if draws_charts(shown) else ""),
+            "bundle": markupsafe.Markup(placeholder),
             "footer": markupsafe.Markup(footer),
         },
     }
     body, _ = _exporter().from_notebook_node(shown, resources=resources)
-    return body
+    return body.replace(placeholder, vega_bundle(), 1) if placeholder else body

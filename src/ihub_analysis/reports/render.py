@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
+import queue
 import signal
 import tempfile
 import threading
@@ -37,7 +38,12 @@ from ihub_analysis.metrics import cache as results_cache
 from ihub_analysis.paths import DEFAULT_REPORTS_DIR
 from ihub_analysis.redact import scrub
 from ihub_analysis.reports import archive, board, catalog, execute, export, manifest, staging
-from ihub_analysis.reports.kernel import allow_kernels, kernel_source, kill_running_kernels
+from ihub_analysis.reports.kernel import (
+    WarmKernel,
+    allow_kernels,
+    kernel_source,
+    kill_running_kernels,
+)
 from ihub_analysis.reports.provenance import Provenance, footer_context
 from ihub_analysis.reports.runlog import RunLog
 from ihub_analysis.settings import Settings
@@ -143,15 +149,67 @@ def _subtitle(p: Provenance) -> str:
     return f"As of {iso_utc(p.as_of)} · {p.source}{snapshot}"
 
 
-def render_one(job: Job, progress: Progress) -> Outcome:
-    """Render one report (in a worker thread), telling ``progress`` when it starts and ends."""
+class KernelSlot:
+    """A worker thread's warm kernel: started on first use, reset between notebooks,
+    replaced when it died, failed to reset, or ran a notebook that failed."""
+
+    def __init__(self) -> None:
+        self.kernel: WarmKernel | None = None
+
+    def ready(self, env: dict[str, str]) -> WarmKernel:
+        """The kernel, in its just-warmed state, for a notebook run with ``env``."""
+        if self.kernel is not None and self.kernel.fits(env):
+            try:
+                self.kernel.prepare()
+                return self.kernel
+            except Exception:  # a kernel that cannot reset is not trusted with the next one
+                pass
+        self.discard()
+        self.kernel = WarmKernel(execute.KERNEL_NAME, env)
+        self.kernel.prepare()
+        return self.kernel
+
+    def discard(self) -> None:
+        """Shut the kernel down (if any); the next notebook gets a new one."""
+        kernel, self.kernel = self.kernel, None
+        if kernel is not None:
+            with contextlib.suppress(Exception):  # a dead kernel's cleanup may complain
+                kernel.shutdown()
+
+
+def render_one(job: Job, progress: Progress, slot: KernelSlot | None = None) -> Outcome:
+    """Render one report, telling ``progress`` when it starts and ends.
+
+    In ``slot``'s warm kernel if given, else in a kernel of its own.  A report
+    that failed takes its kernel with it, so whatever state it left cannot reach
+    the next notebook.
+    """
     progress.started(job.spec.name)
-    try:
-        outcome = dataclasses.replace(_render(job), title=job.spec.title)
-    finally:
-        _close_thread_event_loop()
+    outcome = dataclasses.replace(_render(job, slot), title=job.spec.title)
+    if outcome.error and slot is not None:
+        slot.discard()
     progress.finished(outcome)
     return outcome
+
+
+def _worker(
+    pending: queue.SimpleQueue[tuple[int, Job]],
+    progress: Progress,
+    results: dict[int, Outcome],
+    halt: threading.Event,
+) -> None:
+    """One of ``--jobs`` workers: render reports one after the other in one warm kernel."""
+    slot = KernelSlot()
+    try:
+        while not halt.is_set():
+            try:
+                index, job = pending.get_nowait()
+            except queue.Empty:
+                return
+            results[index] = render_one(job, progress, slot)
+    finally:
+        slot.discard()
+        _close_thread_event_loop()
 
 
 def _close_thread_event_loop() -> None:
@@ -165,7 +223,7 @@ def _close_thread_event_loop() -> None:
     policy.set_event_loop(None)
 
 
-def _render(job: Job) -> Outcome:
+def _render(job: Job, slot: KernelSlot | None = None) -> Outcome:
     """Execute and export one report; a failure is returned, never raised.
 
     Nothing is written to the output folder here: the run writes every file of
@@ -180,8 +238,11 @@ def _render(job: Job) -> Outcome:
         declared = execute.declared_parameters(job.notebook)
         execute.check_contract(job.notebook, declared)
         passed, shown = _parameters(job, declared)
+        kernel = slot.ready(job.kernel_env) if slot is not None else None
         with tempfile.TemporaryDirectory(prefix=f"{name}-", dir=job.scratch) as scratch:
-            executed = execute.execute(job.notebook, passed, job.kernel_env, Path(scratch))
+            executed = execute.execute(
+                job.notebook, passed, job.kernel_env, Path(scratch), kernel=kernel
+            )
         executed = _scrubbed(executed, job.source)
         footer = export.render_footer(footer_context(job.provenance, name, shown))
         page = export.notebook_html(
@@ -282,23 +343,33 @@ def _stage_reports(folder: Path, outcomes: list[Outcome]) -> None:
 def _run_all(
     jobs: list[Job], workers: int, log: RunLog, board_data: Callable[[], board.BoardData | str]
 ) -> tuple[list[Outcome], board.BoardData | str, float]:
-    """Render the reports in a pool while this thread computes the board's panels."""
+    """Render the reports in ``workers`` threads while this thread computes the board's panels.
+
+    Each worker takes the next report as it finishes one, in its own warm kernel.
+    """
     progress = Progress(log, len(jobs))
+    pending: queue.SimpleQueue[tuple[int, Job]] = queue.SimpleQueue()
+    for item in enumerate(jobs):
+        pending.put(item)
+    results: dict[int, Outcome] = {}
+    halt = threading.Event()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ihub-report")
     try:
-        futures = [pool.submit(render_one, job, progress) for job in jobs]
+        futures = [pool.submit(_worker, pending, progress, results, halt) for _ in range(workers)]
         start = time.monotonic()
         data = board_data()  # meanwhile the kernels do the work
         seconds = time.monotonic() - start
         if _STOP.is_set():
             raise KeyboardInterrupt
-        outcomes = [f.result() for f in futures]
+        for f in futures:
+            f.result()
     except BaseException:  # Ctrl-C or SIGTERM: start no further report, stop running ones
+        halt.set()
         pool.shutdown(wait=False, cancel_futures=True)
         kill_running_kernels()
         raise
     pool.shutdown()
-    return outcomes, data, seconds
+    return [results[i] for i in range(len(jobs))], data, seconds
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 DuckDB gets Arrow tables straight into ``INSERT … SELECT`` (UUIDs as the
 ``arrow.uuid`` extension, no text round trip), events first and in record
-batches so both cores scan in parallel, all in one transaction.  Postgres gets
+batches so both cores scan in parallel, each chunk committed as it is written
+so memory stays flat at any size (the file is built under a temporary name, so
+it is still all or nothing).  Postgres gets
 ``COPY`` in foreign-key order (events in binary, the small tables as CSV), in
 one transaction, after proving the database holds the schema and no rows —
 synthetic data never mixes with real data.
@@ -33,6 +35,9 @@ from ihub_analysis.synth.assemble import EVENTS_TABLE, Draft, SyntheticData
 
 #: DuckDB's row-group size: one Arrow batch per row group lets every core take some.
 DUCKDB_BATCH = 122_880
+#: DuckDB's memory while writing: it only appends, so the blocks it has written need not
+#: stay cached (by default it would keep up to 80 % of RAM, the whole file at 100M events).
+DUCKDB_MEMORY_LIMIT = "64MB"
 #: Rows per CSV block sent to Postgres (bounds the text held in memory).
 COPY_BATCH = 65_536
 #: Written NULL first and filled in once its target rows exist (it points forward in FK order).
@@ -78,17 +83,22 @@ def write_duckdb(
     """Create ``path`` atomically — every table and the provenance row, or nothing.
 
     Events go first, while the other tables are still being derived on a worker
-    thread (DuckDB files have no foreign keys to order by); all in one transaction.
+    thread (DuckDB files have no foreign keys to order by).  Each events chunk is
+    its own transaction: DuckDB holds an open transaction's appends in memory
+    (about 110 bytes per event), committed ones are on disk.  The rest of the
+    tables and the provenance row follow in one last transaction.
     """
     with atomic_path(path) as tmp, ThreadPoolExecutor(1, "synth-tables") as pool:
         finishing = pool.submit(draft.finish)
-        con = duckdb.connect(str(tmp))
+        con = duckdb.connect(str(tmp), config={"memory_limit": DUCKDB_MEMORY_LIMIT})
         try:
-            con.execute("BEGIN TRANSACTION")
             duckdb_files.create_tables(con)
             for rows in _whole_row_groups(_made_ahead(draft.events.chunks())):
+                con.execute("BEGIN TRANSACTION")
                 _insert(con, EVENTS_TABLE, rows, progress)
+                con.execute("COMMIT")
             data = finishing.result()
+            con.execute("BEGIN TRANSACTION")
             for name, tbl in data.tables.items():
                 _insert(con, name, tbl, progress)
             duckdb_files.write_meta(con, meta(data.row_counts()))

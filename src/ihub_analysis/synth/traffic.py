@@ -4,15 +4,17 @@ The day × widget counts are drawn first — a multinomial over expected load, s
 the total is exactly the requested number — and the error counts on top of
 them.  Everything the rest of the data needs (friction, outcome signals, the
 application's own health records) is read from these counts, and the events
-themselves are only expanded at the end, a chunk of days at a time, with
-vectorised numpy: memory stays bounded at 10M events and nothing is looped in
-Python per event.
+themselves are only expanded at the end, a chunk at a time, with vectorised
+numpy: nothing is looped in Python per event, and no chunk holds more than
+``2 * CHUNK_EVENTS`` events whatever the total, so memory stays flat however
+many events are asked for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
@@ -31,7 +33,7 @@ from ihub_analysis.synth.vocab import (
 from ihub_analysis.synth.world import World
 
 #: Events per generated chunk: big enough for fast bulk inserts, small enough that making the
-#: next chunk overlaps writing this one, and memory stays flat at 10M.
+#: next chunk overlaps writing this one, and memory stays flat at any size.
 CHUNK_EVENTS = 250_000
 ACTOR_TYPES = ("user", "agent", "system")
 #: After a fix, a widget errs less than it used to before it went wrong.
@@ -112,17 +114,47 @@ def times_in_days(rng: np.random.Generator, clock: Clock, day: np.ndarray) -> np
     return clock.day_start[day] + offset
 
 
-def day_chunks(counts: np.ndarray) -> list[tuple[int, int]]:
-    """Consecutive day ranges holding about CHUNK_EVENTS events each."""
+@dataclass(frozen=True)
+class Chunk:
+    """Events ``[first, stop)`` of days ``[d0, d1)``, counted in the order they are expanded.
+
+    Days are expanded cell by cell (day-major, then widget), so a chunk of whole
+    days is ``first = 0, stop = None``; a day busier than ``CHUNK_EVENTS`` is
+    split into parts that each cover a slice of its cells.
+    """
+
+    d0: int
+    d1: int
+    first: int = 0
+    stop: int | None = None
+
+
+def event_chunks(counts: np.ndarray, size: int = CHUNK_EVENTS) -> list[Chunk]:
+    """Consecutive pieces of about ``size`` events each, never more than ``2 * size``.
+
+    Days are gathered until they hold ``size`` events.  A day with more than
+    ``size`` events on its own closes the gathered ones and is cut into equal
+    parts.  Below about 25M events no day is that busy and every chunk is whole
+    days; either way the plan depends only on the counts, so the rows do too.
+    """
     per_day = counts.sum(axis=0)
-    chunks, start, total = [], 0, 0
-    for d, n in enumerate(per_day):
-        total += int(n)
-        if total >= CHUNK_EVENTS:
-            chunks.append((start, d + 1))
+    chunks: list[Chunk] = []
+    start, total = 0, 0
+    for d, n in enumerate(per_day.tolist()):
+        if n > size:
+            if d > start:
+                chunks.append(Chunk(start, d))
+            parts = -(-n // size)
+            bounds = [n * k // parts for k in range(parts + 1)]
+            chunks += [Chunk(d, d + 1, a, b) for a, b in pairwise(bounds)]
+            start, total = d + 1, 0
+            continue
+        total += n
+        if total >= size:
+            chunks.append(Chunk(start, d + 1))
             start, total = d + 1, 0
     if start < len(per_day):
-        chunks.append((start, len(per_day)))
+        chunks.append(Chunk(start, len(per_day)))
     return chunks
 
 
@@ -158,24 +190,29 @@ class EventExpander:
     def total(self) -> int:
         return int(self.traffic.counts.sum())
 
-    def chunks(self) -> Iterator[pa.Table]:
-        for i, (d0, d1) in enumerate(day_chunks(self.traffic.counts)):
-            yield self.chunk(i, d0, d1)
+    def chunks(self, size: int = CHUNK_EVENTS) -> Iterator[pa.Table]:
+        """Every event, chunk by chunk: each chunk has its own random stream, by position."""
+        for i, piece in enumerate(event_chunks(self.traffic.counts, size)):
+            yield self.chunk(i, piece)
 
-    def chunk(self, index: int, d0: int, d1: int) -> pa.Table:
-        """Events of days ``[d0, d1)``, in day order (good zone maps for time filters)."""
+    def chunk(self, index: int, piece: Chunk) -> pa.Table:
+        """The events of ``piece``, in day order (good zone maps for time filters)."""
         rng = stream(self.seed, "events", index)
         n_widgets = self.traffic.counts.shape[0]
+        d0, d1 = piece.d0, piece.d1
         cells = self.traffic.counts[:, d0:d1].T.ravel()
         errs = self.traffic.errors[:, d0:d1].T.ravel()
         nz = np.flatnonzero(cells)
         cells, errs = cells[nz], errs[nz]
-        n = int(cells.sum())
-        cell = np.repeat(np.arange(len(nz)), cells)
+        ends = np.cumsum(cells)
+        stop = (int(ends[-1]) if len(ends) else 0) if piece.stop is None else piece.stop
+        position = np.arange(piece.first, stop)
+        n = len(position)
+        cell = np.searchsorted(ends, position, side="right")
         widget = (nz % n_widgets)[cell]
         day = (nz // n_widgets + d0)[cell]
         # Within a cell, the first `errors` events are the errors; their times are random anyway.
-        is_error = np.arange(n) - (np.cumsum(cells) - cells)[cell] < errs[cell]
+        is_error = position - (ends - cells)[cell] < errs[cell]
         occurred = times_in_days(rng, self.clock, day)
         event_type = self._event_types(rng, widget, is_error, n)
         metadata = self._metadata(rng, event_type, n)
