@@ -106,25 +106,36 @@ def _pyspark() -> Any:
     return SparkSession
 
 
-def local_builder(spark_session: Any) -> Any:
-    """A builder for a quiet local session sized for this machine (``SparkSession`` given)."""
-    java_opts = f"-Dlog4j2.configurationFile={_LOG4J.as_uri()}"
-    builder = (
-        spark_session.builder.master(os.environ.get("IHUB_SPARK_MASTER", DEFAULT_MASTER))
-        .appName("ihub-analysis")
-        .config("spark.driver.memory", os.environ.get("IHUB_SPARK_DRIVER_MEMORY", "4g"))
-        .config("spark.driver.extraJavaOptions", java_opts)
-        .config("spark.log.structuredLogging.enabled", "false")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "8")
+def local_builder(
+    spark_session: Any, conf: dict[str, str] | None = None, java_options: str = ""
+) -> Any:
+    """A builder for a quiet local session sized for this machine (``SparkSession`` given).
+
+    ``conf`` overrides settings; ``java_options`` are added to the driver JVM's
+    options (a local session's driver is the whole of Spark).
+    """
+    java_opts = f"-Dlog4j2.configurationFile={_LOG4J.as_uri()} {java_options}".strip()
+    settings = {
+        "spark.driver.memory": os.environ.get("IHUB_SPARK_DRIVER_MEMORY", DEFAULT_DRIVER_MEMORY),
+        "spark.driver.extraJavaOptions": java_opts,
+        "spark.log.structuredLogging.enabled": "false",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.shuffle.partitions": "8",
+        # an export has a file per day: read them in a few tasks, not one task per file
+        "spark.sql.files.maxPartitionNum": "8",
         # one machine: list the day folders in the driver, not in a Spark job
-        .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
+        "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
         # a local session listens on the loopback interface only
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-    )
-    for key, value in SESSION_CONF.items():
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        **SESSION_CONF,
+        **(conf or {}),
+    }
+    builder = spark_session.builder.master(
+        os.environ.get("IHUB_SPARK_MASTER", DEFAULT_MASTER)
+    ).appName("ihub-analysis")
+    for key, value in settings.items():
         builder = builder.config(key, value)
     return builder
 

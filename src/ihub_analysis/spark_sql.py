@@ -131,24 +131,47 @@ def to_spark_sql(sql: str) -> str:
 
 
 def to_spark_steps(sql: str, prefix: str) -> tuple[list[tuple[str, str]], str]:
-    """``sql`` as Spark steps: each top-level ``WITH`` relation, then the final query.
+    """``sql`` as Spark steps: each model read more than once, then the final query.
 
     Spark inlines every reference to a common table expression, so the metrics'
     deep model chains (a model read by several others) grow into plans that
     Spark's analyser and optimiser take minutes over and that execute shared
-    models repeatedly.  Run as steps — each relation's rows kept under the view
-    name ``prefix_<name>``, read by the later ones — every model is planned and
-    computed once: Spark's counterpart of Postgres' ``MATERIALIZED``.  Returns
-    ``([(view, query), …], final query)``; no steps when there is nothing to share.
+    models repeatedly.  Each *shared* relation (read by two or more relations or
+    by the final query twice) therefore runs as a step whose rows are kept under
+    the view name ``prefix_<name>`` and read by the later ones — Spark's
+    counterpart of Postgres' ``MATERIALIZED``.  A relation read once stays a
+    ``WITH`` entry of its one reader: inlining it costs no repeated work, and
+    it saves a Spark job per model (the larger part of a metric's time on small
+    data).  Returns ``([(view, query), …], final query)``; no steps when nothing
+    is shared.
     """
     from sqlglot import exp
 
     tree = _parse(sql)
     ctes = tree.ctes
-    names = {c.alias.lower(): f"{prefix}_{c.alias.lower()}" for c in ctes}
+    order = [c.alias.lower() for c in ctes]
     inner = {c.alias.lower() for top in ctes for c in top.this.find_all(exp.CTE) if c is not top}
-    if not ctes or names.keys() & inner:  # nothing to share, or names we cannot rename safely
-        return [], to_spark_sql(sql)
+    if not ctes or set(order) & inner or len(set(order)) != len(order):
+        return [], to_spark_sql(sql)  # nothing to share, or names we cannot rename safely
+
+    def reads(node) -> list[str]:
+        return [
+            t.name.lower()
+            for t in node.find_all(exp.Table)
+            if not t.args.get("db") and t.name.lower() in order
+        ]
+
+    body = tree.copy()
+    body.set("with_", None)
+    uses = {name: 0 for name in order}
+    for relation in [c.this for c in ctes] + [body]:
+        for name in reads(relation):
+            uses[name] += 1
+    # a relation with a WITH of its own stays a step: Spark SQL has no nested WITH, and
+    # sqlglot lifts one to the top, where two inlined models' names could collide
+    shared = {c.alias.lower() for c in ctes if uses[c.alias.lower()] > 1 or c.this.ctes}
+    names = {name: f"{prefix}_{name}" for name in shared}
+    bodies = {c.alias.lower(): c.this for c in ctes}
 
     def rename(node):
         if isinstance(node, exp.Table) and not node.args.get("db") and node.name.lower() in names:
@@ -157,10 +180,30 @@ def to_spark_steps(sql: str, prefix: str) -> tuple[list[tuple[str, str]], str]:
             return renamed
         return node
 
-    steps = [
-        (names[c.alias.lower()], c.this.copy().transform(rename).transform(_rewrite).sql("spark"))
-        for c in ctes
-    ]
-    final = tree.copy()
-    final.set("with_", None)
-    return steps, final.transform(rename).transform(_rewrite).sql(dialect="spark")
+    def needed(query) -> list[str]:
+        """The unshared relations ``query`` reads, directly or through each other, in order."""
+        todo, seen = [query], set()
+        while todo:
+            for name in reads(todo.pop()):
+                if name not in shared and name not in seen:
+                    seen.add(name)
+                    todo.append(bodies[name])
+        return [name for name in order if name in seen]
+
+    def step(query) -> str:
+        out = query.copy()
+        inline = needed(query)
+        if inline:
+            entries = [
+                exp.CTE(this=bodies[n].copy(), alias=exp.TableAlias(this=exp.to_identifier(n)))
+                for n in inline
+            ]
+            own = out.args.get("with_")  # a relation's own WITH comes after what it reads
+            if own is not None:
+                own.set("expressions", entries + list(own.expressions))
+            else:
+                out.set("with_", exp.With(expressions=entries))
+        return out.transform(rename).transform(_rewrite).sql(dialect="spark")
+
+    steps = [(names[n], step(bodies[n])) for n in order if n in shared]
+    return steps, step(body)
