@@ -29,6 +29,15 @@ TARGETS = (
         "max",
     ),
     (
+        "like for like: the four reports + board (no dossiers) ÷ in-process metric suite, "
+        "DuckDB snapshot",
+        "report4_duckdb",
+        "suite_duckdb",
+        "inner_s",
+        3.0,
+        "max",
+    ),
+    (
         "the same at the round's start (commit 456a066: 4 reports + board, no dossiers)",
         "report_duckdb_base",
         "suite_duckdb",
@@ -50,6 +59,23 @@ TARGETS = (
         "demo_new",
         "wall_s",
         2.0,
+        "min",
+    ),
+    (
+        "like for like: `ihub demo` render phase at commit 456a066 ÷ the same four reports "
+        "+ board on the demo snapshot now (wall)",
+        "demo_base",
+        "report4_demo",
+        "wall_s",
+        2.0,
+        "min",
+    ),
+    (
+        "the same (CPU)",
+        "demo_base",
+        "report4_demo",
+        "cpu_s",
+        None,
         "min",
     ),
     (
@@ -145,6 +171,8 @@ STEP_LABELS = {
     "suite_pg": "metric suite, live Postgres — metrics' own time",
     "report_pg": "`ihub report`, live Postgres",
     "demo_new": "`ihub demo` (snapshot there)",
+    "report4_duckdb": "`ihub report friction bottlenecks health changes`, DuckDB (no dossiers)",
+    "report4_demo": "`ihub report friction bottlenecks health changes` on the demo snapshot",
     "demo_base": "`ihub demo` (snapshot there), commit 456a066",
     "report_duckdb_warm": "`ihub report`, DuckDB (beside the next row)",
     "report_duckdb_fresh": "`ihub report`, DuckDB, a fresh kernel per notebook (commit bc22550)",
