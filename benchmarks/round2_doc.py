@@ -443,10 +443,11 @@ _REMAINS = [
     "the filtered pass; at 10M propagation spent about 4 s on each under load 17), and "
     "serially: Postgres does not aggregate the range in parallel because it expects no "
     "reduction from a partial aggregate (the bucket expression has no statistics, and a "
-    "read-only source cannot get extended statistics). The suite is about a third of the "
-    "previous round's at a similar load, but at this load it is far from 10 s; the target "
-    "needs measuring on a quiet machine, and would still need the range read once and in "
-    "parallel. Side by side with the code before these changes (10M, alternated, two "
+    "read-only source cannot get extended statistics). On the quiet machine of the table "
+    "above the suite takes 22.2 s at 10M (31.4 s in the quiet ladder before this round); "
+    "health and propagation grow just over 11× from 1M to 10M. Reaching 10 s needs the "
+    "range read once and in parallel. Side by side with the code before these changes "
+    "(10M, alternated, two "
     "runs each, load average 14–17, same rows): Postgres friction 28.0 and 16.5 s → "
     "14.9 and 11.4 s, propagation 23.4 and 20.4 s → 16.7 and 12.3 s; on DuckDB, whose "
     "SQL changed too (the partial buckets), medians of three runs (eight for health and "
@@ -488,13 +489,13 @@ _REMAINS = [
     "`pipeline_hubs`' four-way union, the `NOT EXISTS` subqueries correlated with the "
     "evaluation point, which DuckDB decorrelates into delim joins) and on a loaded "
     "2-core machine every pipeline waits for a thread.",
-    "- **DuckDB at 100M.** Not measured: `ihub synth --events 100000000` still holds "
-    "the events in memory (about 12 GB), and the shared machine had less than 16 GB "
-    "free while these ran (streamed synthesis is being done separately).",
-    "- **Load.** These sections ran at a 1-minute load average of about 15–25 on 2 "
-    "cores (several sessions sharing the machine): the metric times are several times "
-    "those of the quiet ladder above, and the per-run ratios spread widely. They show "
-    "the shape, not the figures a quiet machine gives; rerun the commands below on one.",
+    "- **DuckDB at 100M.** The ratios to the hand-written queries were measured at 10M "
+    "only. Synthesis now streams (the ladder above made 100M events in 452 MB), so a "
+    "100M file can be made here; measuring the baselines on it is the command below "
+    "with `--baseline-file` and `--events 100M`.",
+    "- **Load.** The Postgres, baseline, snapshot and refresh sections above ran on a "
+    "quiet machine (1-minute load average 0.4–2.1, no other job); the 100M ladder ran "
+    "earlier at a load average of 9–17, so read its growth and memory, not its times.",
     "",
     "### Reproduce",
     "",
