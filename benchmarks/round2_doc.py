@@ -43,8 +43,8 @@ def _targets(r: dict[str, Any]) -> list[list[str]]:
         )
         suite = pg["suite_s"][str(pg["events"])]
         rows.append(["Postgres: metric suite at 10M", _s(suite), "≤ 10 s", _verdict(suite <= 10)])
-    base = r.get("baselines")
-    if base:
+    measured = [r[k] for k in ("baselines", "baselines_100m") if r.get(k)]
+    for base in measured:
         for metric, m in base["metrics"].items():
             rows.append(
                 [
@@ -54,15 +54,15 @@ def _targets(r: dict[str, Any]) -> list[list[str]]:
                     _verdict(m["ratio"] <= 1.5),
                 ]
             )
-        if base["events"] < 100_000_000:
-            rows.append(
-                [
-                    "DuckDB: every metric ÷ hand-written query, 100M",
-                    "not measured in this run (see below)",
-                    "≤ 1.5×",
-                    _verdict(None),
-                ]
-            )
+    if measured and all(base["events"] < 100_000_000 for base in measured):
+        rows.append(
+            [
+                "DuckDB: every metric ÷ hand-written query, 100M",
+                "not measured in this run (see below)",
+                "≤ 1.5×",
+                _verdict(None),
+            ]
+        )
     snap = r.get("snapshot")
     if snap:
         rows.append(
@@ -251,10 +251,9 @@ def render(path: Path = ROUND2, ladder: Path = LADDER) -> list[str]:
         for m, g in pg["growth"].items():
             lines.append(f"| {m} | {_s(small[m])} | {_s(big[m])} | {g:.1f}× |")
         lines.append("")
-    base = r.get("baselines")
-    if base:
+    for base in [r[k] for k in ("baselines", "baselines_100m") if r.get(k)]:
         lines += [
-            "### DuckDB against hand-written queries",
+            f"### DuckDB against hand-written queries, {base['events'] / 1e6:g}M events",
             "",
             f"`python -m benchmarks.baselines FILE.duckdb` on a {base['events'] / 1e6:g}M-event "
             f"synthetic file, {base['repeats']} alternated runs each ({_load(base)}); the run "
@@ -489,12 +488,16 @@ _REMAINS = [
     "`pipeline_hubs`' four-way union, the `NOT EXISTS` subqueries correlated with the "
     "evaluation point, which DuckDB decorrelates into delim joins) and on a loaded "
     "2-core machine every pipeline waits for a thread.",
-    "- **DuckDB at 100M.** The ratios to the hand-written queries were measured at 10M "
-    "only. Synthesis now streams (the ladder above made 100M events in 452 MB), so a "
-    "100M file can be made here; measuring the baselines on it is the command below "
-    "with `--baseline-file` and `--events 100M`.",
+    "- **DuckDB at 100M.** Measured on the quiet machine as well (the 100M table above; "
+    "the file came from `ihub synth --events 100000000` in 65 s with a 415 MB peak): "
+    "the same three metrics meet the target and the same four miss it. The friction "
+    "family's gap widens a little (2.25× → 2.4×): both of its passes read the whole "
+    "range, so its cost grows with the events, while the hand-written query's second "
+    "scan is cut down by the dynamic filters. Change evaluation stays at half the "
+    "hand-written query's time, whose one range join grows faster than the composed "
+    "model's day buckets.",
     "- **Load.** The Postgres, baseline, snapshot and refresh sections above ran on a "
-    "quiet machine (1-minute load average 0.4–2.1, no other job); the 100M ladder ran "
+    "quiet machine (1-minute load average 0.4–2.8, no other job); the 100M ladder ran "
     "earlier at a load average of 9–17, so read its growth and memory, not its times.",
     "",
     "### Reproduce",
@@ -505,6 +508,9 @@ _REMAINS = [
     "ihub synth --out s10m.duckdb --events 10000000",
     ".venv/bin/python -m benchmarks.round2 --sections baselines --repeats 5 \\",
     "    --baseline-file s10m.duckdb  # the baselines on a file made beforehand",
+    "ihub synth --out s100m.duckdb --events 100000000  # about 4 GB",
+    ".venv/bin/python -m benchmarks.round2 --sections baselines --events 100M \\",
+    "    --baseline-file s100m.duckdb  # kept beside the 10M result",
     ".venv/bin/python -m benchmarks.round2 --sections ladder "
     "--output benchmarks/results/ladder.json  # DuckDB at 10M and 100M",
     ".venv/bin/python -m benchmarks.baselines FILE.duckdb --repeats 5  # one file",
