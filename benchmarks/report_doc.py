@@ -238,9 +238,9 @@ CAVEAT = [
     "in-process suite computes seven metrics at T only, while the reports also compute them "
     "at the baseline (the what-changed sections), per hub and per week, and the dossiers "
     "the evidence behind each figure, so the suite ratios compare unequal work as well. "
-    "Live on Postgres that extra work is queries: about 22 s of the live report are the "
-    "suite's metrics, the rest the baseline comparisons and the evidence, each a statement "
-    "over the event range like a metric's.",
+    "Live on Postgres that extra work is queries: the live suite's time (above) is the "
+    "metrics' share of the live report, the rest the baseline comparisons and the evidence, "
+    "each a statement over the event range like a metric's.",
 ]
 
 WHAT_CHANGED = [

@@ -204,22 +204,10 @@ def test_report_headlines_match_the_api(name: str, dbs: dict[str, str], tmp_path
     assert ("not-available", "") not in _notices(executed)
 
 
-@pytest.mark.parametrize("name", ALL)
-def test_nbval_lax(name: str, dbs: dict[str, str], tmp_path: Path) -> None:
-    """``pytest --nbval-lax`` on the notebook with the world's parameters injected.
-
-    Run with ``report_mode`` False: the JupyterLab path (Altair's default renderer).
-    """
-    target = tmp_path / f"{name}.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOKS / f"{name}.ipynb"),
-        str(target),
-        parameters={**_parameters(dbs["world"]), "report_mode": False},
-        prepare_only=True,
-        kernel_name="python3",
-        progress_bar=False,
-    )
-    copies = [str(target)]
+def _nbval(
+    tmp_path: Path, notebooks: list[Path], *, env: dict[str, str] | None = None, timeout: int
+) -> None:
+    """``pytest --nbval-lax`` on ``notebooks`` in a process of its own; every cell must run."""
     ini = tmp_path / "pytest.ini"
     ini.write_text("[pytest]\naddopts =\nfilterwarnings =\n    ignore::DeprecationWarning\n")
     command = [
@@ -238,13 +226,39 @@ def test_nbval_lax(name: str, dbs: dict[str, str], tmp_path: Path) -> None:
         "-p",
         "no:xdist",
         "-q",
-        *copies,
+        *map(str, notebooks),
     ]
     done = subprocess.run(
-        command, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False
+        command,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert re.search(r"\d+ passed", done.stdout), done.stdout[-2000:]
+    assert re.search(r"\d+ passed", done.stdout) and "failed" not in done.stdout, done.stdout[
+        -2000:
+    ]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_nbval_lax(name: str, dbs: dict[str, str], tmp_path: Path) -> None:
+    """``pytest --nbval-lax`` on the notebook with the world's parameters injected.
+
+    Run with ``report_mode`` False: the JupyterLab path (Altair's default renderer).
+    """
+    target = tmp_path / f"{name}.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / f"{name}.ipynb"),
+        str(target),
+        parameters={**_parameters(dbs["world"]), "report_mode": False},
+        prepare_only=True,
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    _nbval(tmp_path, [target], timeout=600)
 
 
 # ----------------------------------------------------------------------------- degraded databases
@@ -425,37 +439,12 @@ def test_every_notebook_runs_as_jupyterlab_opens_it(dbs: dict[str, str], tmp_pat
     project, and every chart must be drawable offline (the inlined Vega bundle).
     """
     folder = _project(tmp_path / "project", dbs["world"])
-    ini = tmp_path / "pytest.ini"
-    ini.write_text("[pytest]\naddopts =\nfilterwarnings =\n    ignore::DeprecationWarning\n")
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "--nbval-lax",
-        "--nbval-current-env",
-        "--nbval-cell-timeout=180",
-        "-c",
-        str(ini),
-        "--rootdir",
-        str(tmp_path),
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:xdist",
-        "-q",
-        *(str(folder / f"{name}.ipynb") for name in ALL),
-    ]
-    done = subprocess.run(
-        command,
-        cwd=tmp_path,
+    _nbval(
+        tmp_path,
+        [folder / f"{name}.ipynb" for name in ALL],
         env=_env_without_source(),
-        capture_output=True,
-        text=True,
         timeout=900,
-        check=False,
     )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert re.search(r"\d+ passed", done.stdout) and "failed" not in done.stdout
 
 
 def _papermill_cli(
